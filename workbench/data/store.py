@@ -1,0 +1,49 @@
+"""Atomic, pickle-free storage of tensors for caches.
+
+A cache file is written to a temporary file in the same folder, fsynced and renamed into place, so a
+crash mid-write never leaves a half-written file under the real name. A file that does not parse is
+treated as missing (and rebuilt by the caller) rather than trusted.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` then move ``tmp`` onto ``path`` in one rename, after an fsync."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+    atomic_write(path, lambda tmp: save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp)))
+
+
+def load_tensors(path: Path) -> dict[str, torch.Tensor] | None:
+    """The tensors in ``path``, or None if it is missing or corrupted (the caller rebuilds it)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        return load_file(str(path))
+    except Exception as err:  # a truncated or foreign file: rebuild rather than fail
+        warnings.warn(f"cache file {path} is unreadable ({err.__class__.__name__}); rebuilding it", stacklevel=2)
+        path.unlink(missing_ok=True)
+        return None

@@ -1,0 +1,60 @@
+"""Where training runs and how it is made repeatable.
+
+The order is cuda > mps > cpu unless the caller or ``WORKBENCH_DEVICE`` says otherwise. Seeding sets
+every generator the workbench uses, so the same seed gives the same numbers on CPU.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+
+import numpy as np
+import torch
+
+from .errors import WorkbenchError, check_choice
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def pick_device(requested: str | torch.device | None = None) -> torch.device:
+    """Return the device to train on: the requested one, ``WORKBENCH_DEVICE``, or the best available."""
+    if isinstance(requested, torch.device):
+        return requested
+    name = (requested or os.environ.get("WORKBENCH_DEVICE") or "auto").lower()
+    kind = name.split(":")[0]
+    check_choice("device", kind, DEVICES)
+    if kind == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise WorkbenchError("device 'cuda' was asked for but no CUDA GPU is available; use --device cpu or auto")
+    if kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise WorkbenchError("device 'mps' was asked for but Apple's MPS is not available; use --device cpu or auto")
+    return torch.device(name)
+
+
+def autocast_dtype(device: torch.device) -> torch.dtype | None:
+    """bf16 on GPUs that support it, fp16 on other GPUs, none (fp32) on CPU."""
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return None
+
+
+def autocast(device: torch.device):
+    """A mixed-precision context on GPU and a no-op on CPU."""
+    dtype = autocast_dtype(device)
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch; return a CPU generator for the caller's own draws."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)

@@ -1,0 +1,92 @@
+"""Pretraining the small CNN on printed glyphs, and the cache that lets every later step reuse it."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+
+from ..data.batches import clean_glyphs, glyph_batches
+from ..data.digits import mnist5k
+from ..data.glyphs import glyph_bank, split_by_font
+from ..device import pick_device, seed_everything
+from ..errors import CheckpointError
+from ..models.cnn import CNNConfig, SmallCNN
+from ..paths import cache_dir
+from ..train.checkpoints import load_checkpoint, save_checkpoint
+from ..train.loop import FitResult, fit
+from ..train.recipe import Recipe
+from .metrics import accuracy
+
+#: Measured on a 2-core CPU: 1,000 steps take about a minute and lose under a point downstream vs 1,500.
+PRETRAIN_VISION = Recipe(
+    name="pretrain-glyphs", init="scratch", lr=3e-3, weight_decay=5e-4, schedule="onecycle", warmup=0.15,
+    steps=1000, batch_size=128, label_smoothing=0.1, augment="pretrain",
+)
+
+
+@dataclass
+class Pretrained:
+    model: SmallCNN
+    metrics: dict
+    history: list[dict]
+    path: str | None = None
+
+
+def pretrain_vision(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, seed: int = 0, widths=(16, 32, 64, 128),
+                    device=None, progress: bool = True, callbacks=(), stop_event=None) -> Pretrained:
+    """Train a fresh CNN to recognise ``classes`` printed characters; score it on unseen fonts and real digits."""
+    recipe = PRETRAIN_VISION.replace(steps=steps, seed=seed)
+    bank = glyph_bank(classes)
+    train, val = split_by_font(bank)
+    val_x = clean_glyphs(val)
+    digits = mnist5k().test
+    device = pick_device(device)
+    gen = seed_everything(seed)
+    model = SmallCNN(CNNConfig(widths=tuple(widths), num_classes=classes))
+
+    def evaluate(m):
+        return {"val_accuracy": accuracy(m, val_x, val.labels, normalized=True),
+                "zero_shot_digits": accuracy(m, digits.images, digits.labels, classes=10)}
+
+    start = time.perf_counter()
+    result: FitResult = fit(model, recipe, glyph_batches(train, recipe.batch_size, gen), evaluate=evaluate,
+                            eval_every=max(1, steps // 5), device=device, progress=progress, callbacks=callbacks,
+                            stop_event=stop_event)
+    metrics = {**result.metrics, "seconds": time.perf_counter() - start, "steps": result.steps_done}
+    return Pretrained(result.model.cpu(), metrics, result.history)
+
+
+def _cache_key(classes: int, steps: int, seed: int, widths) -> str:
+    return f"cnn-glyphs{classes}-steps{steps}-seed{seed}-w{'-'.join(map(str, widths))}"
+
+
+def pretrained_cnn(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, seed: int = 0, widths=(16, 32, 64, 128),
+                   device=None, progress: bool = True, rebuild: bool = False) -> Pretrained:
+    """The cached pretrained CNN, trained (and cached) first if it is missing or unreadable."""
+    path = cache_dir() / "models" / _cache_key(classes, steps, seed, tuple(widths))
+    if not rebuild and path.exists():
+        try:
+            model, meta = load_checkpoint(path)
+            return Pretrained(model, meta.get("metrics", {}), meta.get("history", []), str(path))
+        except CheckpointError as err:
+            import warnings
+
+            warnings.warn(f"cached model unusable ({err}); pretraining again", stacklevel=2)
+    result = pretrain_vision(classes=classes, steps=steps, seed=seed, widths=widths, device=device, progress=progress)
+    save_checkpoint(path, result.model, recipe=PRETRAIN_VISION.replace(steps=steps, seed=seed),
+                    data={"source": f"glyphs{classes}", "fonts": "matplotlib ttf", "val": "held-out fonts"},
+                    metrics=result.metrics, history=result.history)
+    result.path = str(path)
+    return result
+
+
+def resolve_pretrained(pretrained=None, **kw) -> SmallCNN:
+    """A model from a model, a checkpoint folder, or the default cache."""
+    if pretrained is None:
+        return pretrained_cnn(**kw).model
+    if isinstance(pretrained, torch.nn.Module):
+        return pretrained
+    if isinstance(pretrained, Pretrained):
+        return pretrained.model
+    return load_checkpoint(pretrained)[0]

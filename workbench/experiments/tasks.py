@@ -1,0 +1,84 @@
+"""A *task* is what a comparison sweeps over: labeled budgets from a pool, one score per run.
+
+Any object with ``name``, ``metric``, ``pool_labels`` and ``run(recipe, budget, seed)`` is a task; the
+vision target here and the text tasks share :func:`workbench.experiments.compare.compare`.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from ..data.augment import AUGMENTS
+from ..data.batches import image_batches
+from ..data.digits import TargetTask, load_target
+from ..data.subsets import balanced_subset
+from ..device import pick_device, seed_everything
+from ..errors import check_choice
+from ..models.cnn import CNNConfig, SmallCNN
+from ..train.loop import fit
+from ..train.recipe import Recipe
+from .metrics import accuracy
+
+
+@dataclass
+class RunResult:
+    score: float
+    model: nn.Module
+    history: list[dict]
+    seconds: float
+    steps: int
+    extra: dict = field(default_factory=dict)
+
+
+def data_seed(seed: int) -> int:
+    """The seed of a run's batch order and augmentation: shared by all recipes, so runs are paired."""
+    return 1_000_003 * seed + 17
+
+
+class VisionTask:
+    """Fine-tune the small CNN on a labeled budget of a vision target; score accuracy on its test set."""
+
+    metric = "accuracy"
+
+    def __init__(self, target: str | TargetTask = "mnist5k", pretrained: nn.Module | None = None, device=None):
+        self.data = load_target(target) if isinstance(target, str) else target
+        self.name = self.data.pool.name
+        self.pretrained = pretrained
+        self.device = pick_device(device)
+
+    @property
+    def pool_labels(self) -> torch.Tensor:
+        return self.data.pool.labels
+
+    def build_model(self, recipe: Recipe, seed: int) -> SmallCNN:
+        """Same architecture for every recipe; only the starting weights differ (fair comparison)."""
+        k = self.data.num_classes
+        gen = torch.Generator().manual_seed(data_seed(seed) + 1)
+        if recipe.init == "pretrained":
+            if self.pretrained is None:
+                from .pretrain import resolve_pretrained
+
+                self.pretrained = resolve_pretrained(device=self.device)
+            model = copy.deepcopy(self.pretrained)
+            model.replace_head(k, generator=gen)
+            return model
+        widths = self.pretrained.config.widths if self.pretrained is not None else CNNConfig().widths
+        seed_everything(data_seed(seed) + 2)
+        return SmallCNN(CNNConfig(widths=tuple(widths), num_classes=k))
+
+    def run(self, recipe: Recipe, budget: int, seed: int, *, progress: bool = False, callbacks=(), stop_event=None) -> RunResult:
+        check_choice("augment", recipe.augment, AUGMENTS)
+        start = time.perf_counter()
+        idx = balanced_subset(self.pool_labels, budget, seed)
+        train = self.data.pool.subset(idx)
+        model = self.build_model(recipe, seed)
+        gen = torch.Generator().manual_seed(data_seed(seed))
+        batches = image_batches(train.images, train.labels, recipe.batch_size, gen, AUGMENTS[recipe.augment])
+        result = fit(model, recipe.replace(seed=seed), batches, device=self.device, progress=progress,
+                     callbacks=callbacks, stop_event=stop_event)
+        score = accuracy(result.model, self.data.test.images, self.data.test.labels)
+        return RunResult(score, result.model, result.history, time.perf_counter() - start, result.steps_done)

@@ -1,0 +1,1 @@
+"""Models that expose their ordered layer groups (input to output), the unit of freezing and LRs."""

@@ -1,0 +1,1 @@
+"""Training: recipes, freezing and parameter groups, LR schedules, the fit loop, checkpoints."""

@@ -1,0 +1,91 @@
+"""Freezing by layer group, the BatchNorm policy, and one optimizer parameter group per layer group.
+
+Freezing is explicit and checked: a freeze that would leave nothing trainable, or that cannot freeze
+anything because the model has a single group, raises instead of silently doing nothing. BatchNorm
+inside frozen groups stays in eval mode under the ``frozen`` policy; ``model.train()`` would otherwise
+switch it back to batch statistics, which changes a "frozen" backbone.
+"""
+from __future__ import annotations
+
+from torch import nn
+
+from ..errors import WorkbenchError
+from ..models.groups import layer_groups
+from .recipe import Recipe
+
+_BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+
+
+def frozen_groups_at(recipe: Recipe, group_names: list[str], step: int) -> list[str]:
+    """Names of the groups frozen at ``step`` (gradual unfreezing releases one per ``unfreeze_every``)."""
+    n = recipe.frozen_count(len(group_names))
+    if n >= len(group_names):
+        raise WorkbenchError(
+            f"recipe {recipe.name!r} freezes {n} of {len(group_names)} groups, leaving nothing trainable; freeze at most {len(group_names) - 1}"
+        )
+    if recipe.frozen and len(group_names) < 2:
+        raise WorkbenchError("this model has a single layer group, so freezing would do nothing; use frozen=0")
+    if recipe.unfreeze_every:
+        n = max(0, n - step // recipe.unfreeze_every)
+    return group_names[:n]
+
+
+def unfreeze_points(recipe: Recipe, group_names: list[str]) -> list[tuple[int, str]]:
+    """(step, group) for every group that gradual unfreezing releases during the run."""
+    n = recipe.frozen_count(len(group_names))
+    if not recipe.unfreeze_every:
+        return []
+    points = [(k * recipe.unfreeze_every, group_names[n - k]) for k in range(1, n + 1)]
+    return [(s, g) for s, g in points if s < recipe.steps]
+
+
+def set_frozen(model: nn.Module, frozen: list[str]) -> None:
+    """requires_grad off for the parameters of the named groups, on for all others."""
+    for name, module in layer_groups(model).items():
+        for p in module.parameters():
+            p.requires_grad_(name not in frozen)
+    if not any(p.requires_grad for p in model.parameters()):
+        raise WorkbenchError("this freeze leaves no trainable parameter; unfreeze at least one group")
+
+
+def set_train_mode(model: nn.Module, frozen: list[str], bn_policy: str = "frozen") -> None:
+    """``model.train()``, then BatchNorm of frozen groups back to eval under the ``frozen`` policy."""
+    model.train()
+    if bn_policy == "frozen":
+        groups = layer_groups(model)
+        for name in frozen:
+            for m in groups[name].modules():
+                if isinstance(m, _BN):
+                    m.eval()
+
+
+def group_lrs(recipe: Recipe, group_names: list[str]) -> list[float]:
+    """The peak LR of each group: the head gets ``lr``; the others ``backbone_lr`` when it is set."""
+    backbone = recipe.lr if recipe.backbone_lr is None else recipe.backbone_lr
+    return [recipe.lr if name == "head" else backbone for name in group_names]
+
+
+def param_groups(model: nn.Module, recipe: Recipe) -> list[dict]:
+    """One optimizer param group per layer group, frozen ones included so they can be unfrozen later."""
+    groups = layer_groups(model)
+    lrs = group_lrs(recipe, list(groups))
+    seen: set[int] = set()
+    out = []
+    for (name, module), lr in zip(groups.items(), lrs):
+        params = [p for p in module.parameters() if id(p) not in seen]
+        seen.update(id(p) for p in params)
+        if params:
+            out.append({"params": params, "lr": lr, "name": name})
+    missing = [n for n, p in model.named_parameters() if id(p) not in seen]
+    if missing:
+        raise WorkbenchError(f"parameters outside every layer group: {missing[:3]}; the model's layer_groups() must cover all")
+    return out
+
+
+def trainable_summary(model: nn.Module) -> list[dict]:
+    """Per group: parameters, trainable parameters; plus a total row. Shown to students before training."""
+    from ..models.groups import group_parameter_counts
+
+    rows = group_parameter_counts(model)
+    rows.append({"group": "total", "parameters": sum(r["parameters"] for r in rows), "trainable": sum(r["trainable"] for r in rows)})
+    return rows

@@ -1,0 +1,236 @@
+"""One fit loop for every model and task, with events so widgets, plots and checkpoints can hook in.
+
+``fit`` takes a model, a :class:`Recipe` and an endless iterator of batches, and runs ``recipe.steps``
+optimizer steps: freezing and gradual unfreezing, one param group per layer group, the named schedule,
+AMP on GPU, periodic evaluation, optional early stopping. It returns a :class:`FitResult` whose
+``history`` is a list of plain records (one per logged step or evaluation).
+
+Stopping is always clean: a stop request (``state.request_stop()``, a ``threading.Event``, a widget's
+Stop button) or Ctrl-C ends the run at the next step and keeps the model and the history so far. A
+NaN or infinite loss restores the last good weights and raises :class:`TrainingDiverged`.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..device import autocast, autocast_dtype, pick_device
+from ..errors import TrainingDiverged
+from ..models.groups import layer_groups
+from .freezing import frozen_groups_at, param_groups, set_frozen, set_train_mode
+from .recipe import Recipe
+from .schedules import build_scheduler
+
+
+@dataclass
+class TrainState:
+    """What callbacks see: the run so far. Callbacks may call ``request_stop()``."""
+
+    model: nn.Module
+    recipe: Recipe
+    step: int = 0
+    total_steps: int = 0
+    loss: float = float("nan")
+    metrics: dict = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+    frozen: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+    stop_reason: str | None = None
+    optimizer: torch.optim.Optimizer | None = None
+    scheduler: object = None
+
+    def request_stop(self, reason: str = "stopped") -> None:
+        self.stop_reason = self.stop_reason or reason
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+
+@dataclass
+class FitResult:
+    model: nn.Module
+    history: list[dict]
+    steps_done: int
+    seconds: float
+    stop_reason: str | None = None  # None when the run completed its steps
+    best_step: int | None = None
+    metrics: dict = field(default_factory=dict)
+
+    def frame(self):
+        """The history as a pandas DataFrame (one row per record)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.history)
+
+
+class Callback:
+    """Override the events you need. Every method receives the live :class:`TrainState`."""
+
+    def on_start(self, state: TrainState) -> None: ...
+    def on_log(self, state: TrainState) -> None: ...
+    def on_eval(self, state: TrainState) -> None: ...
+    def on_end(self, state: TrainState) -> None: ...
+
+
+def cross_entropy_loss(label_smoothing: float = 0.0) -> Callable:
+    def loss(model: nn.Module, batch) -> torch.Tensor:
+        x, y = batch
+        return F.cross_entropy(model(x), y, label_smoothing=label_smoothing)
+
+    return loss
+
+
+def _to(batch, device: torch.device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: _to(v, device) for k, v in batch.items()}
+    return type(batch)(_to(b, device) for b in batch)
+
+
+def make_optimizer(model: nn.Module, recipe: Recipe, device: torch.device) -> torch.optim.Optimizer:
+    groups = param_groups(model, recipe)
+    try:  # fused AdamW is faster on CPU and GPU alike where the build has it
+        return torch.optim.AdamW(groups, lr=recipe.lr, weight_decay=recipe.weight_decay, fused=True)
+    except (RuntimeError, TypeError):
+        return torch.optim.AdamW(groups, lr=recipe.lr, weight_decay=recipe.weight_decay)
+
+
+def fit(
+    model: nn.Module,
+    recipe: Recipe,
+    batches: Iterable,
+    *,
+    loss_fn: Callable | None = None,
+    evaluate: Callable[[nn.Module], dict] | None = None,
+    eval_every: int | None = None,
+    monitor: str = "val_accuracy",
+    callbacks: Sequence[Callback] = (),
+    device: str | torch.device | None = None,
+    progress: bool = True,
+    stop_event: threading.Event | None = None,
+    log_every: int = 10,
+) -> FitResult:
+    """Train ``model`` for ``recipe.steps`` steps on ``batches`` (an endless iterator of batches)."""
+    device = pick_device(device)
+    model.to(device)
+    loss_fn = loss_fn or cross_entropy_loss(recipe.label_smoothing)
+    names = list(layer_groups(model))
+    state = TrainState(model=model, recipe=recipe, total_steps=recipe.steps)
+    state.frozen = frozen_groups_at(recipe, names, 0)
+    set_frozen(model, state.frozen)
+    optimizer = make_optimizer(model, recipe, device)
+    scheduler = build_scheduler(optimizer, recipe.schedule, recipe.steps, recipe.warmup)
+    state.optimizer, state.scheduler = optimizer, scheduler
+    scaler = torch.amp.GradScaler(device.type) if autocast_dtype(device) == torch.float16 else None
+    set_train_mode(model, state.frozen, recipe.bn)
+    higher_is_better = not monitor.endswith("loss")
+    best_score, best_step, best_weights, bad_evals = -math.inf, None, None, 0
+    last_good = copy.deepcopy(model.state_dict())
+    batch_iter: Iterator = iter(batches)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=recipe.steps, desc=recipe.name, leave=False)
+    for cb in callbacks:
+        cb.on_start(state)
+
+    def run_eval() -> None:
+        nonlocal best_score, best_step, best_weights, bad_evals
+        model.eval()
+        with torch.no_grad(), autocast(device):
+            state.metrics = dict(evaluate(model))
+        set_train_mode(model, state.frozen, recipe.bn)
+        state.history.append({"step": state.step, "seconds": state.seconds, **state.metrics})
+        for cb in callbacks:
+            cb.on_eval(state)
+        if recipe.early_stopping and monitor in state.metrics:
+            score = state.metrics[monitor] if higher_is_better else -state.metrics[monitor]
+            if score > best_score:
+                best_score, best_step, bad_evals = score, state.step, 0
+                best_weights = copy.deepcopy(model.state_dict())
+            else:
+                bad_evals += 1
+                if bad_evals >= recipe.early_stopping:
+                    state.request_stop("early_stopping")
+
+    running = torch.zeros((), device=device)
+    since_log = 0
+    try:
+        while state.step < recipe.steps:
+            if stop_event is not None and stop_event.is_set():
+                state.request_stop("stopped")
+            if state.stop_reason:
+                break
+            if recipe.unfreeze_every and state.step and state.step % recipe.unfreeze_every == 0:
+                frozen = frozen_groups_at(recipe, names, state.step)
+                if frozen != state.frozen:
+                    state.frozen = frozen
+                    set_frozen(model, frozen)
+                    set_train_mode(model, frozen, recipe.bn)
+            batch = _to(next(batch_iter), device)
+            with autocast(device):
+                loss = loss_fn(model, batch)
+            optimizer.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.unscale_(optimizer)
+            else:
+                loss.backward()
+            if recipe.clip_grad:
+                nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], recipe.clip_grad)
+            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
+            scheduler.step()
+            state.step += 1
+            running += loss.detach()
+            since_log += 1
+            if state.step % log_every == 0 or state.step == recipe.steps:
+                state.loss = (running / since_log).item()  # the only host sync, once per log_every steps
+                running.zero_()
+                since_log = 0
+                if not math.isfinite(state.loss):
+                    model.load_state_dict(last_good)
+                    raise TrainingDiverged(
+                        f"loss became {state.loss} at step {state.step}; the learning rate is likely too high "
+                        f"(lr={recipe.lr:g}): lower it. The last good weights were restored."
+                    )
+                last_good = copy.deepcopy(model.state_dict())
+                record = {"step": state.step, "seconds": state.seconds, "loss": state.loss}
+                record.update({f"lr/{g['name']}": g["lr"] for g in optimizer.param_groups})
+                state.history.append(record)
+                if bar is not None:
+                    bar.update(state.step - bar.n)
+                    bar.set_postfix(loss=f"{state.loss:.3f}")
+                for cb in callbacks:
+                    cb.on_log(state)
+            if evaluate is not None and eval_every and state.step % eval_every == 0 and state.step < recipe.steps:
+                run_eval()
+    except KeyboardInterrupt:
+        state.request_stop("interrupted")
+    finally:
+        if bar is not None:
+            bar.close()
+    if evaluate is not None and state.stop_reason != "interrupted":
+        run_eval()
+    if best_weights is not None and best_step is not None:
+        model.load_state_dict(best_weights)
+        state.metrics = {**state.metrics, f"best_{monitor}": best_score if higher_is_better else -best_score}
+    model.eval()
+    for cb in callbacks:
+        cb.on_end(state)
+    return FitResult(model, state.history, state.step, state.seconds, state.stop_reason, best_step, state.metrics)

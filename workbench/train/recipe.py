@@ -1,0 +1,128 @@
+"""The recipe: one small, plain value that describes a whole training run.
+
+A widget edits it, a CLI flag builds it, an experiment sweeps it, a checkpoint stores it beside the
+weights and a plot's legend names it. Training from scratch and a linear probe are recipes too.
+Recipes are frozen dataclasses: change one with :func:`dataclasses.replace` or ``get_recipe(name, **changes)``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+
+from ..errors import WorkbenchError, check_choice, check_positive
+
+SCHEDULES = ("constant", "step", "cosine", "warmup_cosine", "linear", "onecycle")
+INITS = ("pretrained", "scratch", "random")  # random: a randomly initialised copy (the probe control)
+BN_POLICIES = ("frozen", "train")
+HEADS = ("linear", "mean", "last", "lm")
+MAX_LR = 10.0
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to train: which groups learn, how fast, on what schedule, for how long.
+
+    ``frozen`` is the number of leading layer groups frozen at the start, or ``"backbone"`` for all
+    but the head. ``unfreeze_every`` (gradual unfreezing) then unfreezes the next frozen group, from
+    the top down, every that many steps. ``backbone_lr`` gives every non-head group its own LR
+    (discriminative LRs); ``None`` means the head's ``lr`` everywhere. ``bn`` says what BatchNorm in
+    frozen groups does: ``frozen`` keeps its statistics (eval mode), ``train`` lets batches update them.
+    """
+
+    name: str = "finetune"
+    init: str = "pretrained"
+    frozen: int | str = 0
+    unfreeze_every: int | None = None
+    lr: float = 3e-3
+    backbone_lr: float | None = None
+    schedule: str = "onecycle"
+    warmup: float = 0.1
+    steps: int = 200
+    batch_size: int = 64
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.1
+    augment: str = "light"
+    bn: str = "frozen"
+    head: str = "linear"
+    clip_grad: float | None = None
+    early_stopping: int | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        check_choice("schedule", self.schedule, SCHEDULES)
+        check_choice("init", self.init, INITS)
+        check_choice("BatchNorm policy", self.bn, BN_POLICIES)
+        check_choice("head", self.head, HEADS)
+        check_positive("lr", self.lr, maximum=MAX_LR)
+        if self.backbone_lr is not None:
+            check_positive("backbone_lr", self.backbone_lr, maximum=MAX_LR)
+        check_positive("steps", self.steps, integer=True)
+        check_positive("batch_size", self.batch_size, integer=True)
+        if self.unfreeze_every is not None:
+            check_positive("unfreeze_every", self.unfreeze_every, integer=True)
+        if not (0 <= self.warmup < 1):
+            raise WorkbenchError(f"warmup is a fraction of the steps in [0, 1), got {self.warmup!r}")
+        if self.weight_decay < 0:
+            raise WorkbenchError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+        if not (isinstance(self.frozen, int) and self.frozen >= 0) and self.frozen != "backbone":
+            raise WorkbenchError(f"frozen is a number of leading groups (>= 0) or 'backbone', got {self.frozen!r}")
+        if self.early_stopping is not None:
+            check_positive("early_stopping", self.early_stopping, integer=True)
+
+    def frozen_count(self, n_groups: int) -> int:
+        """How many leading groups are frozen at step 0, for a model with ``n_groups`` groups."""
+        return n_groups - 1 if self.frozen == "backbone" else int(self.frozen)
+
+    def replace(self, **changes) -> Recipe:
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise WorkbenchError(f"unknown recipe field(s) {sorted(unknown)}; fields are: {', '.join(f.name for f in fields(self))}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Recipe:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def describe(self) -> str:
+        """A one-line summary for legends and logs."""
+        parts = [self.name, f"init={self.init}", f"lr={self.lr:g}"]
+        if self.backbone_lr is not None:
+            parts.append(f"backbone_lr={self.backbone_lr:g}")
+        if self.frozen:
+            parts.append(f"frozen={self.frozen}")
+        if self.unfreeze_every:
+            parts.append(f"unfreeze_every={self.unfreeze_every}")
+        parts += [self.schedule, f"{self.steps} steps"]
+        return " ".join(parts)
+
+
+# Defaults measured on this project's machines (shared notes): vision fine-tuning of the small CNN.
+VISION_RECIPES = {
+    "scratch": Recipe(name="scratch", init="scratch", lr=1e-2),
+    "probe": Recipe(name="probe", frozen="backbone", lr=1e-2),
+    "finetune": Recipe(name="finetune", lr=3e-3),
+    "partial": Recipe(name="partial", frozen=2, lr=3e-3),
+    "discriminative": Recipe(name="discriminative", lr=1e-2, backbone_lr=1e-3),
+    "gradual": Recipe(name="gradual", frozen="backbone", unfreeze_every=40, lr=3e-3),
+}
+
+RECIPE_BOOKS = {"vision": VISION_RECIPES}
+
+
+def recipe_names(domain: str = "vision") -> list[str]:
+    check_choice("domain", domain, RECIPE_BOOKS)
+    return list(RECIPE_BOOKS[domain])
+
+
+def get_recipe(name: str | Recipe, domain: str = "vision", **changes) -> Recipe:
+    """A shipped recipe by name (with optional field changes), or a Recipe passed through."""
+    if isinstance(name, Recipe):
+        return name.replace(**changes) if changes else name
+    check_choice("domain", domain, RECIPE_BOOKS)
+    check_choice("recipe", name, RECIPE_BOOKS[domain])
+    recipe = RECIPE_BOOKS[domain][name]
+    return recipe.replace(**changes) if changes else recipe
