@@ -1,0 +1,163 @@
+"""Train panel: Run and Stop, a progress bar, a live loss/accuracy plot, the recipe in one line.
+
+Training runs ``task.run(recipe, ...)`` in a background thread, so the kernel keeps handling clicks:
+Stop sets a ``threading.Event`` that ``fit`` checks before every step, and the run ends at the next
+step with the model and history so far kept in ``panel.result``. The plot is one Image widget whose
+picture is replaced at most every ``plot_interval`` seconds (no output is cleared, nothing flickers).
+"""
+from __future__ import annotations
+
+import textwrap
+import threading
+import time
+
+import ipywidgets as widgets
+
+from ..train.loop import Callback, TrainState
+from ..train.recipe import Recipe
+from ._common import RecipePanel, Throttle, figure, image_widget, one_line, png
+
+BUDGETS = (10, 20, 50, 100, 500, 1000, 4000)
+
+
+def draw_history(history: list[dict], total_steps: int, title: str = ""):
+    """Training loss per logged step and, when the run evaluates, test accuracy on a second axis."""
+    fig = figure(6.4, 2.6)
+    ax = fig.add_subplot()
+    logs = [r for r in history if "loss" in r]
+    ax.plot([r["step"] for r in logs], [r["loss"] for r in logs], "-", color="C0", label="training loss")
+    ax.set_xlim(0, max(total_steps, 1))
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss", color="C0")
+    evals = [r for r in history if "accuracy" in r]
+    if evals:
+        ax2 = ax.twinx()
+        ax2.plot([r["step"] for r in evals], [100 * r["accuracy"] for r in evals], "o-", color="C1", ms=3,
+                 label="test accuracy")
+        ax2.set_ylabel("test accuracy %", color="C1")
+        ax2.set_ylim(0, 100)
+    ax.set_title(textwrap.fill(title, 90), fontsize=8)
+    return fig
+
+
+class _Live(Callback):
+    def __init__(self, panel: TrainPanel):
+        self.panel = panel
+
+    def on_start(self, state: TrainState) -> None:
+        self.panel._update(state, force=True)
+
+    def on_log(self, state: TrainState) -> None:
+        self.panel._update(state)
+
+    def on_eval(self, state: TrainState) -> None:
+        self.panel._update(state)
+
+    def on_end(self, state: TrainState) -> None:
+        self.panel.stop_reason = state.stop_reason
+        self.panel._update(state, force=True)
+
+
+class TrainPanel(RecipePanel):
+    """Run ``recipe`` on ``task`` at a labeled budget and seed; Stop keeps what was learned so far.
+
+    Kernel-side state: ``running``, ``history`` (live), ``result`` (a RunResult once the run ends,
+    stopped or not), ``stop_reason``, ``stop_latency`` (seconds from Stop to the end of the run) and
+    ``plot_times`` (when the plot was redrawn).
+    """
+
+    def __init__(self, task, recipe: Recipe | None = None, *, budget: int = 20, seed: int = 0,
+                 log_every: int = 1, eval_every: int | None = 25, plot_interval: float = 0.4):
+        self.task = task
+        self.log_every, self.eval_every = log_every, eval_every
+        self._throttle = Throttle(plot_interval)
+        self.history: list[dict] = []
+        self.result = None
+        self.stop_reason: str | None = None
+        self.stop_latency: float | None = None
+        self.plot_times: list[float] = []
+        self._thread: threading.Thread | None = None
+        self._stop_event = threading.Event()
+        self._stop_clicked: float | None = None
+        budgets = sorted(set(BUDGETS) | {budget})
+        self.budget = widgets.Dropdown(options=budgets, value=budget, description="labeled images N",
+                                       style={"description_width": "initial"}, layout=widgets.Layout(width="200px"))
+        self.seed = widgets.BoundedIntText(value=seed, min=0, max=10_000, description="seed",
+                                           layout=widgets.Layout(width="150px"))
+        self.run_button = widgets.Button(description="Run", button_style="success", icon="play")
+        self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="step 0",
+                                            style={"description_width": "initial"})
+        self.status = widgets.Label("ready")
+        self.summary = widgets.HTML()
+        self.plot = image_widget()
+        controls = widgets.HBox([self.budget, self.seed, self.run_button, self.stop_button])
+        super().__init__(recipe or Recipe(), children=[self.summary, controls, self.progress, self.status, self.plot])
+        self.children = (*self.children, self.message)
+        self.add_class("wb-train-panel")
+        self.run_button.on_click(lambda _: self.run())
+        self.stop_button.on_click(lambda _: self.stop())
+        self._on_recipe({"new": self.recipe})
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _show(self, recipe: Recipe) -> None:
+        self.summary.value = f"<b>recipe:</b> <code>{recipe.describe()}</code>"
+        if not self.running:
+            self.progress.max = recipe.steps
+
+    def run(self) -> None:
+        """Start a run in the background (ignored while one is running)."""
+        if self.running:
+            return
+        recipe, budget, seed = self.recipe, self.budget.value, self.seed.value
+        self._stop_event = threading.Event()
+        self._stop_clicked = None
+        self.history, self.result, self.stop_reason, self.stop_latency = [], None, None, None
+        self.plot_times = []
+        self.message.show("")
+        self.progress.max, self.progress.value, self.progress.description = recipe.steps, 0, "step 0"
+        self.status.value = f"training {recipe.name} on N={budget}, seed {seed} …"
+        self.run_button.disabled, self.stop_button.disabled = True, False
+        self._thread = threading.Thread(target=self._work, args=(recipe, budget, seed), daemon=True,
+                                        name="workbench-train")
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the run to end at its next step; the model and history so far are kept."""
+        if self.running and not self._stop_event.is_set():
+            self._stop_clicked = time.perf_counter()
+            self._stop_event.set()
+            self.status.value = "stopping …"
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run ends (for scripts and tests); True if it has ended."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running
+
+    def _work(self, recipe: Recipe, budget: int, seed: int) -> None:
+        try:
+            self.result = self.task.run(recipe, budget, seed, callbacks=[_Live(self)], stop_event=self._stop_event,
+                                        log_every=self.log_every, eval_every=self.eval_every)
+            r = self.result
+            how = "stopped" if self.stop_reason else "done"
+            self.status.value = (f"{how} at step {r.steps}/{recipe.steps} after {r.seconds:.1f} s: test accuracy "
+                                 f"{100 * r.score:.1f}% (model and history kept in panel.result)")
+        except Exception as err:  # shown as one line; the kernel keeps running
+            self.status.value = "failed"
+            self.message.show(one_line(err))
+        finally:
+            if self._stop_clicked is not None:
+                self.stop_latency = time.perf_counter() - self._stop_clicked
+            self.run_button.disabled, self.stop_button.disabled = False, True
+
+    def _update(self, state: TrainState, force: bool = False) -> None:
+        self.history = list(state.history)
+        self.progress.value = state.step
+        self.progress.description = f"step {state.step}"
+        if self._throttle(force):
+            self.plot.value = png(draw_history(self.history, state.total_steps, state.recipe.describe()))
+            self.plot_times.append(time.perf_counter())
