@@ -92,5 +92,8 @@ class VisionTask:
         result = fit(model, recipe.replace(seed=seed), batches, device=self.device, progress=progress,
                      callbacks=callbacks, stop_event=stop_event, log_every=log_every,
                      evaluate=evaluate if eval_every else None, eval_every=eval_every)
-        score = accuracy(result.model, self.data.test.images, self.data.test.labels)
+        # fit's final evaluation is the score, unless early stopping restored earlier weights after it
+        score = result.metrics.get("accuracy") if eval_every and not recipe.early_stopping else None
+        if score is None:
+            score = accuracy(result.model, test.images, test.labels)
         return RunResult(score, result.model, result.history, time.perf_counter() - start, result.steps_done)

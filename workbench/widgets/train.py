@@ -15,7 +15,7 @@ import ipywidgets as widgets
 
 from ..train.loop import Callback, TrainState
 from ..train.recipe import Recipe
-from ._common import RecipePanel, Throttle, figure, image_widget, one_line, png
+from ._common import RecipePanel, figure, image_widget, one_line, png
 
 BUDGETS = (10, 20, 50, 100, 500, 1000, 4000)
 
@@ -41,11 +41,13 @@ def draw_history(history: list[dict], total_steps: int, title: str = ""):
 
 
 class _Live(Callback):
+    """Cheap per-step bookkeeping in the training thread; drawing happens in the plotter thread."""
+
     def __init__(self, panel: TrainPanel):
         self.panel = panel
 
     def on_start(self, state: TrainState) -> None:
-        self.panel._update(state, force=True)
+        self.panel._update(state)
 
     def on_log(self, state: TrainState) -> None:
         self.panel._update(state)
@@ -55,7 +57,9 @@ class _Live(Callback):
 
     def on_end(self, state: TrainState) -> None:
         self.panel.stop_reason = state.stop_reason
-        self.panel._update(state, force=True)
+        if self.panel._stop_clicked is not None:
+            self.panel.train_stop_latency = time.perf_counter() - self.panel._stop_clicked
+        self.panel._update(state)
 
 
 class TrainPanel(RecipePanel):
@@ -63,18 +67,22 @@ class TrainPanel(RecipePanel):
 
     Kernel-side state: ``running``, ``history`` (live), ``result`` (a RunResult once the run ends,
     stopped or not), ``stop_reason``, ``stop_latency`` (seconds from Stop to the end of the run) and
-    ``plot_times`` (when the plot was redrawn).
+    ``plot_times`` (when the plot was redrawn). ``train_stop_latency`` is Stop to the end of ``fit``;
+    ``stop_latency`` adds the final evaluation and redraw, until the panel says "stopped".
     """
 
     def __init__(self, task, recipe: Recipe | None = None, *, budget: int = 20, seed: int = 0,
                  log_every: int = 1, eval_every: int | None = 25, plot_interval: float = 0.4):
         self.task = task
         self.log_every, self.eval_every = log_every, eval_every
-        self._throttle = Throttle(plot_interval)
+        self.plot_interval = plot_interval
+        self._version = 0  # bumped by every history update; the plotter redraws when it moved
+        self._total_steps = 1
         self.history: list[dict] = []
         self.result = None
         self.stop_reason: str | None = None
         self.stop_latency: float | None = None
+        self.train_stop_latency: float | None = None
         self.plot_times: list[float] = []
         self._thread: threading.Thread | None = None
         self._stop_event = threading.Event()
@@ -116,14 +124,17 @@ class TrainPanel(RecipePanel):
         self._stop_event = threading.Event()
         self._stop_clicked = None
         self.history, self.result, self.stop_reason, self.stop_latency = [], None, None, None
+        self.train_stop_latency = None
         self.plot_times = []
         self.message.show("")
         self.progress.max, self.progress.value, self.progress.description = recipe.steps, 0, "step 0"
         self.status.value = f"training {recipe.name} on N={budget}, seed {seed} …"
         self.run_button.disabled, self.stop_button.disabled = True, False
+        self._total_steps, self._title = recipe.steps, recipe.describe()
         self._thread = threading.Thread(target=self._work, args=(recipe, budget, seed), daemon=True,
                                         name="workbench-train")
         self._thread.start()
+        threading.Thread(target=self._plotter, args=(self._thread,), daemon=True, name="workbench-plot").start()
 
     def stop(self) -> None:
         """Ask the run to end at its next step; the model and history so far are kept."""
@@ -154,10 +165,24 @@ class TrainPanel(RecipePanel):
                 self.stop_latency = time.perf_counter() - self._stop_clicked
             self.run_button.disabled, self.stop_button.disabled = False, True
 
-    def _update(self, state: TrainState, force: bool = False) -> None:
+    def _update(self, state: TrainState) -> None:
         self.history = list(state.history)
+        self._version += 1
         self.progress.value = state.step
         self.progress.description = f"step {state.step}"
-        if self._throttle(force):
-            self.plot.value = png(draw_history(self.history, state.total_steps, state.recipe.describe()))
-            self.plot_times.append(time.perf_counter())
+
+    def _draw(self) -> None:
+        self.plot.value = png(draw_history(self.history, self._total_steps, self._title))
+        self.plot_times.append(time.perf_counter())
+
+    def _plotter(self, worker: threading.Thread) -> None:
+        """Redraw the plot in place at most every ``plot_interval`` s while there is news, then once more."""
+        drawn = -1
+        while worker.is_alive():
+            tick = time.perf_counter()
+            if self._version != drawn:
+                drawn = self._version
+                self._draw()
+            time.sleep(max(0.0, self.plot_interval - (time.perf_counter() - tick)))
+        if self._version != drawn:
+            self._draw()
