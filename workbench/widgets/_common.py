@@ -17,18 +17,22 @@ from ..errors import WorkbenchError
 from ..train.recipe import Recipe
 
 
-def figure(width: float = 6.4, height: float = 2.8):
-    """A matplotlib Figure that is not registered with pyplot (no global state, no display)."""
+def figure(width: float = 6.4, height: float = 2.8, dpi: int = 80):
+    """A matplotlib Figure that is not registered with pyplot (no global state, no display).
+
+    Fixed margins rather than a constrained layout: the layout solver made each redraw several
+    times slower, and live plots redraw often.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=90, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=dpi)
+    FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=0.1, right=0.9, bottom=0.17, top=0.88)
     return fig
 
 
 def png(fig) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
@@ -63,6 +67,7 @@ class RecipePanel(widgets.VBox):
         super().__init__(**kwargs)
         self._syncing = False
         self.message = Message()
+        self.message.add_class("wb-message")
         self.recipe = recipe
         self.observe(self._on_recipe, "recipe")
 

@@ -91,6 +91,7 @@ class ComparePanel(RecipePanel):
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="runs 0/0",
                                             style={"description_width": "initial"})
         self.status = widgets.Label("ready")
+        self.status.add_class("wb-status")
         self.plot = image_widget()
         self.gain_table = widgets.HTML()
         left = widgets.VBox([self.budgets, self.seeds, self.steps, self.baseline,

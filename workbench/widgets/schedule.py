@@ -16,7 +16,8 @@ from ..train.recipe import SCHEDULES, Recipe
 from ..train.schedules import preview_schedule
 from ._common import RecipePanel, figure, image_widget, png
 
-_STYLE = {"description_width": "150px"}
+_STYLE = {"description_width": "170px"}
+_WIDE = widgets.Layout(width="480px")
 
 
 def train_from(recipe: Recipe, group_names: list[str]) -> dict[str, int | None]:
@@ -75,13 +76,15 @@ class SchedulePanel(RecipePanel):
         self.starts: dict = {}
         self.redraws = 0
         self.schedule = widgets.Dropdown(options=SCHEDULES, description="schedule", style=_STYLE)
-        self.lr = widgets.FloatLogSlider(base=10, min=-5, max=0, step=0.1, description="head LR",
+        self.lr = widgets.FloatLogSlider(base=10, min=-5, max=0, step=0.1, description="head LR", layout=_WIDE,
                                          readout_format=".1e", style=_STYLE)
         self.ratio = widgets.FloatLogSlider(base=10, min=-3, max=0, step=0.5, description="backbone LR ÷ head LR",
+                                            tooltip="1 = same LR everywhere (no discriminative LRs)", layout=_WIDE,
                                             readout_format=".3g", style=_STYLE)
-        self.warmup = widgets.FloatSlider(min=0, max=0.5, step=0.05, description="warm-up (fraction)", style=_STYLE)
-        self.steps = widgets.IntSlider(min=10, max=1000, step=10, description="steps", style=_STYLE)
-        self.unfreeze_every = widgets.IntSlider(min=0, max=500, step=10, description="unfreeze every (0 = off)",
+        self.warmup = widgets.FloatSlider(min=0, max=0.5, step=0.05, description="warm-up (fraction)", layout=_WIDE, style=_STYLE)
+        self.steps = widgets.IntSlider(min=10, max=1000, step=10, description="steps", layout=_WIDE, style=_STYLE)
+        self.unfreeze_every = widgets.IntSlider(min=0, max=500, step=10, description="unfreeze a group every",
+                                                tooltip="steps between unfreezing the next frozen group; 0 = off", layout=_WIDE,
                                                 style=_STYLE)
         self.plot = image_widget()
         controls = [self.schedule, self.lr, self.ratio, self.warmup, self.steps, self.unfreeze_every]
