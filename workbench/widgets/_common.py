@@ -39,7 +39,7 @@ def png(fig) -> bytes:
 
 
 def image_widget() -> widgets.Image:
-    return widgets.Image(format="png", layout=widgets.Layout(width="auto", max_width="640px"))
+    return widgets.Image(format="png", layout=widgets.Layout(width="auto", max_width="720px"))
 
 
 class Message(widgets.Label):

@@ -1,8 +1,8 @@
 """Schedule picker: schedule name, head LR, backbone/head LR ratio, warm-up, steps, gradual unfreezing.
 
 The preview is ``preview_schedule`` (a real scheduler stepped on a throwaway optimizer), drawn for
-every param group: solid where the group trains, dotted while it is still frozen, with a vertical
-line at each unfreeze point. It is redrawn in place (one Image widget) whenever the recipe changes.
+every param group as the LR it really trains with: dotted at 0 while it is frozen, solid from the
+step it trains, with a vertical line at each unfreeze point. It is redrawn in place (one Image widget) whenever the recipe changes.
 """
 from __future__ import annotations
 
@@ -38,31 +38,35 @@ def train_from(recipe: Recipe, group_names: list[str]) -> dict[str, int | None]:
 
 
 def draw_preview(preview: dict, starts: dict[str, int | None], title: str = ""):
-    """LR per group over the run; groups with identical curves and start share one line."""
-    fig = figure(6.4, 2.8)
+    """The LR each group really trains with: 0 (dotted) while frozen, the schedule's LR once it trains.
+
+    Groups with identical curves share one line; grey dashed verticals mark the unfreeze points.
+    """
+    fig = figure(7.2, 2.8)
+    fig.subplots_adjust(left=0.09, right=0.66, top=0.78)
     ax = fig.add_subplot()
     steps = preview["steps"]
     merged: dict[tuple, list[str]] = {}
     for name, lrs in preview["lrs"].items():
         merged.setdefault((tuple(lrs), starts.get(name)), []).append(name)
-    for (lrs, start), names in merged.items():
+    for i, ((lrs, start), names) in enumerate(merged.items()):
         label = names[0] if len(names) == 1 else f"{names[0]}–{names[-1]}"
-        line = None
+        color = f"C{i}"
         begin = len(steps) if start is None else start
-        if begin > 0:  # the frozen stretch: dotted, what the LR would be
-            (line,) = ax.plot(steps[: begin + 1], lrs[: begin + 1], ":", alpha=0.5, lw=1,
-                              label=f"{label} (frozen{'' if start is None else f' until {start}'})")
+        if begin > 0:
+            when = "the whole run" if start is None else f"until step {start}"
+            ax.plot(steps[: begin + 1], [0.0] * len(steps[: begin + 1]), ":", lw=2.5, color=color,
+                    label=f"{label}: frozen {when}")
         if begin < len(steps):
-            ax.plot(steps[begin:], lrs[begin:], "-", lw=2, color=None if line is None else line.get_color(),
-                    label=label if line is None else None)
+            ax.plot(steps[begin:], lrs[begin:], "-", lw=2, color=color, label=None if begin > 0 else label)
     for step, group in preview["unfreeze"]:
         ax.axvline(step, color="grey", lw=0.8, ls="--")
         ax.annotate(f" unfreeze {group}", (step, 0.98), xycoords=("data", "axes fraction"), rotation=90,
                     va="top", ha="left", fontsize=7, color="dimgrey")
     ax.set_xlabel("step")
     ax.set_ylabel("learning rate")
-    ax.set_title(textwrap.fill(title, 90), fontsize=8)
-    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title(textwrap.fill(title, 75), fontsize=8)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
     return fig
 

@@ -38,6 +38,7 @@ class HistoryPlot:
         (self.acc,) = self.ax2.plot([], [], "o-", color="C1", ms=3, label="test accuracy")
         self.ax2.set_ylim(0, 100)
         self.ax2.set_ylabel("test accuracy %", color="C1")
+        self.fig.subplots_adjust(top=0.84)
         self.ax.set_title(textwrap.fill(title, 90), fontsize=8)
 
     def update(self, history: list[dict]) -> bytes:
