@@ -25,7 +25,7 @@ def test_schedule_shapes():
     assert step[0] == 3e-3 and torch.isclose(step[30], torch.tensor(3e-4)) and torch.isclose(step[60], torch.tensor(3e-5))
     one = lr("onecycle", warmup=0.2)
     peak = int(one.argmax())
-    assert 15 <= peak <= 20 and torch.isclose(one.max(), torch.tensor(3e-3)) and one[-1] < 3e-5
+    assert 15 <= peak <= 20 and abs(one.max() - 3e-3) < 3e-5 and one[-1] < 3e-5
     wc = lr("warmup_cosine", warmup=0.1)
     assert wc[0] < 1e-5 and int(wc.argmax()) == 9 and torch.all(wc[9:].diff() <= 1e-12)
     assert torch.all(lr("cosine").diff() <= 0) and torch.all(lr("linear").diff() < 0)
