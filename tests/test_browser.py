@@ -316,12 +316,10 @@ def test_playground_in_jupyterlab(browser, lab, metrics):
 
 @pytest.fixture(scope="module")
 def voila(workdir):
-    from workbench.widgets.app import app_command
-
     port = _free_port()
     log = open(workdir / "voila.log", "w")
-    cmd = app_command(workdir / "root" / NOTEBOOK.name, port=port)
-    assert "--Voila.ip=127.0.0.1" in cmd  # loopback unless asked otherwise
+    # exactly what an instructor types: `workbench app` (loopback unless --ip says otherwise)
+    cmd = [sys.executable, "-m", "workbench", "app", "--port", str(port), "--notebook", str(workdir / "root" / NOTEBOOK.name)]
     proc = subprocess.Popen(cmd, env=_env(workdir / "home"), stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

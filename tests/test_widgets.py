@@ -167,3 +167,14 @@ def test_app_command_is_loopback_by_default(tmp_path):
     with pytest.raises(WorkbenchError, match="not found"):
         app_command(tmp_path / "missing.ipynb")
     assert app_command().__len__() > 3  # the playground notebook ships with the repo
+
+
+def test_cli_app_subcommand(monkeypatch):
+    from workbench import cli
+
+    args = cli.build_parser().parse_args(["app"])
+    assert (args.port, args.ip) == (8866, "127.0.0.1")
+    seen = {}
+    monkeypatch.setattr("workbench.widgets.app.serve_app", lambda nb, **kw: seen.update(nb=nb, **kw) or 0)
+    assert cli.main(["app", "--port", "9001", "--ip", "0.0.0.0"]) == 0
+    assert seen == {"nb": None, "port": 9001, "ip": "0.0.0.0", "open_browser": False}

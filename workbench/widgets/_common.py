@@ -39,7 +39,7 @@ def png(fig) -> bytes:
 
 
 def image_widget() -> widgets.Image:
-    return widgets.Image(format="png", layout=widgets.Layout(width="auto", max_width="720px"))
+    return widgets.Image(format="png", layout=widgets.Layout(width="auto", max_width="900px"))
 
 
 class Message(widgets.Label):

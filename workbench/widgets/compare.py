@@ -13,8 +13,9 @@ import time
 import ipywidgets as widgets
 import pandas as pd
 
+from .. import plots  # imported here, in the kernel's main thread, not first in a worker thread
 from ..errors import WorkbenchError
-from ..experiments.compare import COLUMNS, compare, paired_gains, seeds_for, summarize
+from ..experiments.compare import COLUMNS, compare, paired_gains, seeds_for
 from ..train.recipe import Recipe, get_recipe, recipe_names
 from ._common import RecipePanel, figure, image_widget, one_line, png
 
@@ -31,25 +32,24 @@ def parse_budgets(text: str) -> list[int]:
     return budgets
 
 
-def draw_results(results: pd.DataFrame, metric: str = "accuracy"):
-    """Mean score (+- std over seeds) against the labeled budget N, one line per recipe, seeds as dots."""
-    fig = figure(6.4, 2.8)
-    ax = fig.add_subplot()
+def draw_results(results: pd.DataFrame, baseline: str = "scratch"):
+    """Score vs N and, once there is a pair, the paired gain vs N: ``workbench.plots`` drawn on our own axes."""
+    fig = figure(10, 3.2)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.17, top=0.88, wspace=0.3)
+    left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    for ax in (left, right):
+        ax.title.set_fontsize(9)
     if len(results):
-        s = summarize(results)
-        for i, (recipe, rows) in enumerate(s.groupby("recipe", sort=False)):
-            rows = rows.sort_values("budget")
-            color = f"C{i}"
-            ax.errorbar(rows.budget, 100 * rows["mean"], yerr=100 * rows["std"], color=color, marker="o", ms=4,
-                        capsize=3, label=recipe)
-            raw = results[results.recipe == recipe]
-            ax.plot(raw.budget, 100 * raw.score, ".", color=color, alpha=0.35)
-        ax.set_xscale("log")
-        budgets = sorted(results.budget.unique())
-        ax.set_xticks(budgets, [str(b) for b in budgets])
-        ax.legend(fontsize=8)
-    ax.set_xlabel("labeled images N")
-    ax.set_ylabel(f"test {metric} %")
+        plots.score_vs_budget(results, ax=left)
+        if baseline in set(results.recipe) and results.recipe.nunique() > 1:
+            if len(paired_gains(results, baseline)):
+                plots.paired_gain_vs_budget(results, baseline, ax=right)
+    else:
+        left.set_title("score vs labeled budget: results appear here as runs finish")
+    if not right.has_data():
+        right.set_title(f"paired gain over {baseline}: needs {baseline} and another recipe on one seed")
+    for ax in (left, right):
+        ax.title.set_fontsize(9)
     return fig
 
 
@@ -186,5 +186,5 @@ class ComparePanel(RecipePanel):
         if len(self.results) and baseline in set(self.results.recipe) and self.results.recipe.nunique() > 1:
             gains = paired_gains(self.results, baseline)
             self.gains = gains if len(gains) else None
-        self.plot.value = png(draw_results(self.results))
+        self.plot.value = png(draw_results(self.results, baseline))
         self.gain_table.value = gains_html(self.gains, baseline)
