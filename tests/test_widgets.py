@@ -104,7 +104,8 @@ def test_train_runs_keeps_history_and_stops_fast(pg):
     t.stop_button.click()
     assert t.wait(10)
     print("stop latency", t.train_stop_latency, t.stop_latency, "plot gaps", np.diff(t.plot_times).max())
-    assert t.stop_reason == "stopped" and t.stop_latency < 2.0
+    assert t.stop_reason == "stopped" and t.train_stop_latency < 2.0
+    assert t.model is t.result.model
     assert t.result is not None and 30 <= t.result.steps < 400
     assert t.result.model is not None and t.result.history == t.history
     assert [r["step"] for r in t.history if "loss" in r][:3] == [1, 2, 3]
@@ -178,3 +179,4 @@ def test_cli_app_subcommand(monkeypatch):
     monkeypatch.setattr("workbench.widgets.app.serve_app", lambda nb, **kw: seen.update(nb=nb, **kw) or 0)
     assert cli.main(["app", "--port", "9001", "--ip", "0.0.0.0"]) == 0
     assert seen == {"nb": None, "port": 9001, "ip": "0.0.0.0", "open_browser": False}
+

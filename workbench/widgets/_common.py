@@ -38,8 +38,9 @@ def png(fig) -> bytes:
     return buf.getvalue()
 
 
-def image_widget() -> widgets.Image:
-    return widgets.Image(format="png", layout=widgets.Layout(width="auto", max_width="900px"))
+def image_widget(width_in: float, dpi: int = 80) -> widgets.Image:
+    """An Image widget shown at the figure's own pixel width (a stretched PNG looks blurred)."""
+    return widgets.Image(format="png", layout=widgets.Layout(width=f"{round(width_in * dpi)}px", height="auto"))
 
 
 class Message(widgets.Label):

@@ -92,7 +92,7 @@ class ComparePanel(RecipePanel):
                                             style={"description_width": "initial"})
         self.status = widgets.Label("ready")
         self.status.add_class("wb-status")
-        self.plot = image_widget()
+        self.plot = image_widget(10)
         self.gain_table = widgets.HTML()
         left = widgets.VBox([self.budgets, self.seeds, self.steps, self.baseline,
                              widgets.HBox([self.run_button, self.stop_button])])

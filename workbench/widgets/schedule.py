@@ -90,7 +90,7 @@ class SchedulePanel(RecipePanel):
         self.unfreeze_every = widgets.IntSlider(min=0, max=500, step=10, description="unfreeze a group every",
                                                 tooltip="steps between unfreezing the next frozen group; 0 = off", layout=_WIDE,
                                                 style=_STYLE)
-        self.plot = image_widget()
+        self.plot = image_widget(7.2)
         controls = [self.schedule, self.lr, self.ratio, self.warmup, self.steps, self.unfreeze_every]
         super().__init__(recipe or Recipe(), children=[*controls, self.plot])
         self.children = (*self.children, self.message)

@@ -7,6 +7,7 @@ picture is replaced at most every ``plot_interval`` seconds (no output is cleare
 """
 from __future__ import annotations
 
+import inspect
 import textwrap
 import threading
 import time
@@ -35,9 +36,9 @@ class HistoryPlot:
         self.ax.set_xlabel("step")
         self.ax.set_ylabel("training loss", color="C0")
         self.ax2 = self.ax.twinx()
-        (self.acc,) = self.ax2.plot([], [], "o-", color="C1", ms=3, label="test accuracy")
+        (self.acc,) = self.ax2.plot([], [], "o-", color="C1", ms=3, label="test accuracy (250 images)")
         self.ax2.set_ylim(0, 100)
-        self.ax2.set_ylabel("test accuracy %", color="C1")
+        self.ax2.set_ylabel("test accuracy % (250 imgs)", color="C1")
         self.fig.subplots_adjust(top=0.84)
         self.ax.set_title(textwrap.fill(title, 90), fontsize=8)
 
@@ -68,10 +69,14 @@ class _Live(Callback):
         self.panel._update(state)
 
     def on_end(self, state: TrainState) -> None:
-        self.panel.stop_reason = state.stop_reason
-        if self.panel._stop_clicked is not None:
-            self.panel.train_stop_latency = time.perf_counter() - self.panel._stop_clicked
-        self.panel._update(state)
+        panel = self.panel
+        panel.stop_reason, panel.model = state.stop_reason, state.model
+        panel._update(state)
+        if panel._stop_clicked is not None:
+            panel.train_stop_latency = time.perf_counter() - panel._stop_clicked
+        if state.stop_reason:  # training is over and kept; scoring on the whole test set follows
+            panel.status.value = (f"stopped at step {state.step}/{state.total_steps} after {state.seconds:.1f} s; "
+                                  "measuring test accuracy …")
 
 
 class TrainPanel(RecipePanel):
@@ -79,8 +84,9 @@ class TrainPanel(RecipePanel):
 
     Kernel-side state: ``running``, ``history`` (live), ``result`` (a RunResult once the run ends,
     stopped or not), ``stop_reason``, ``stop_latency`` (seconds from Stop to the end of the run) and
-    ``plot_times`` (when the plot was redrawn). ``train_stop_latency`` is Stop to the end of ``fit``;
-    ``stop_latency`` adds the final evaluation and redraw, until the panel says "stopped".
+    ``plot_times`` (when the plot was redrawn), ``model`` (the model as training left it).
+    ``train_stop_latency`` is Stop to the end of training (the status then says "stopped at step N");
+    ``stop_latency`` adds scoring on the whole test set, until the status shows the test accuracy.
     """
 
     def __init__(self, task, recipe: Recipe | None = None, *, budget: int = 20, seed: int = 0,
@@ -92,6 +98,7 @@ class TrainPanel(RecipePanel):
         self._figure: HistoryPlot | None = None
         self.history: list[dict] = []
         self.result = None
+        self.model = None
         self.stop_reason: str | None = None
         self.stop_latency: float | None = None
         self.train_stop_latency: float | None = None
@@ -112,7 +119,7 @@ class TrainPanel(RecipePanel):
         self.status.add_class("wb-status")
         self.summary = widgets.HTML()
         self.summary.add_class("wb-summary")
-        self.plot = image_widget()
+        self.plot = image_widget(6.4)
         controls = widgets.HBox([self.budget, self.seed, self.run_button, self.stop_button])
         super().__init__(recipe or Recipe(), children=[self.summary, controls, self.progress, self.status, self.plot])
         self.children = (*self.children, self.message)
@@ -137,7 +144,7 @@ class TrainPanel(RecipePanel):
         recipe, budget, seed = self.recipe, self.budget.value, self.seed.value
         self._stop_event = threading.Event()
         self._stop_clicked = None
-        self.history, self.result, self.stop_reason, self.stop_latency = [], None, None, None
+        self.history, self.result, self.stop_reason, self.stop_latency, self.model = [], None, None, None, None
         self.train_stop_latency = None
         self.plot_times = []
         self.message.show("")
@@ -165,8 +172,10 @@ class TrainPanel(RecipePanel):
 
     def _work(self, recipe: Recipe, budget: int, seed: int) -> None:
         try:
+            extra = {k: v for k, v in (("log_every", self.log_every), ("eval_every", self.eval_every))
+                     if k in inspect.signature(self.task.run).parameters}  # tasks that predate these options
             self.result = self.task.run(recipe, budget, seed, callbacks=[_Live(self)], stop_event=self._stop_event,
-                                        log_every=self.log_every, eval_every=self.eval_every)
+                                        **extra)
             r = self.result
             how = "stopped" if self.stop_reason else "done"
             self.status.value = (f"{how} at step {r.steps}/{recipe.steps} after {r.seconds:.1f} s: test accuracy "
