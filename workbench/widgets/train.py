@@ -171,6 +171,7 @@ class TrainPanel(RecipePanel):
         return not self.running
 
     def _work(self, recipe: Recipe, budget: int, seed: int) -> None:
+        status, problem = "failed", ""
         try:
             extra = {k: v for k, v in (("log_every", self.log_every), ("eval_every", self.eval_every))
                      if k in inspect.signature(self.task.run).parameters}  # tasks that predate these options
@@ -178,15 +179,17 @@ class TrainPanel(RecipePanel):
                                         **extra)
             r = self.result
             how = "stopped" if self.stop_reason else "done"
-            self.status.value = (f"{how} at step {r.steps}/{recipe.steps} after {r.seconds:.1f} s: test accuracy "
-                                 f"{100 * r.score:.1f}% (model and history kept in panel.result)")
+            status = (f"{how} at step {r.steps}/{recipe.steps} after {r.seconds:.1f} s: test accuracy "
+                      f"{100 * r.score:.1f}% (model and history kept in panel.result)")
         except Exception as err:  # shown as one line; the kernel keeps running
-            self.status.value = "failed"
-            self.message.show(one_line(err))
+            problem = one_line(err)
         finally:
             if self._stop_clicked is not None:
                 self.stop_latency = time.perf_counter() - self._stop_clicked
+            # buttons first: once the status shows the result, the panel is ready for the next run
             self.run_button.disabled, self.stop_button.disabled = False, True
+            self.status.value = status
+            self.message.show(problem)
 
     def _update(self, state: TrainState) -> None:
         self.history = list(state.history)
