@@ -57,8 +57,12 @@ def pretrain_vision(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, se
     return Pretrained(result.model.cpu(), metrics, result.history)
 
 
+#: Bump when the glyph bank, the augmentation or the pretraining recipe changes: old cached models are then ignored.
+PIPELINE_VERSION = 2
+
+
 def _cache_key(classes: int, steps: int, seed: int, widths) -> str:
-    return f"cnn-glyphs{classes}-steps{steps}-seed{seed}-w{'-'.join(map(str, widths))}"
+    return f"cnn-glyphs{classes}-v{PIPELINE_VERSION}-steps{steps}-seed{seed}-w{'-'.join(map(str, widths))}"
 
 
 def pretrained_cnn(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, seed: int = 0, widths=(16, 32, 64, 128),
