@@ -145,7 +145,9 @@ def cmd_pretrain_vision(args) -> int:
     pre = pretrained_cnn(classes=args.classes, steps=steps, seed=args.seed, device=args.device, progress=not args.quiet, rebuild=args.rebuild)
     print(f"pretrained CNN ({args.classes} classes, {steps} steps): " + ", ".join(f"{k}={v:.3f}" for k, v in pre.metrics.items() if isinstance(v, float)))
     print(f"cached at {pre.path}")
-    if args.out:
+    from .train.distributed import is_main_process
+
+    if args.out and is_main_process():
         from .experiments.report import writable_dir
 
         writable_dir(os.path.dirname(os.path.abspath(args.out)))
@@ -202,6 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = COMMANDS[(args.command, getattr(args, "domain", None))]
     try:
+        from .train.distributed import init_distributed
+
+        rank, _ = init_distributed()  # under torchrun: join the group; only rank 0 prints and writes
+        if rank != 0:
+            sys.stdout = open(os.devnull, "w")
         return handler(args)
     except WorkbenchError as err:
         print(f"workbench: error: {err}", file=sys.stderr)

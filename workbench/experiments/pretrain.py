@@ -78,6 +78,10 @@ def pretrained_cnn(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, see
 
             warnings.warn(f"cached model unusable ({err}); pretraining again", stacklevel=2)
     result = pretrain_vision(classes=classes, steps=steps, seed=seed, widths=widths, device=device, progress=progress)
+    from ..train.distributed import is_main_process
+
+    if not is_main_process():  # under torchrun only rank 0 writes; every rank holds identical weights
+        return result
     save_checkpoint(path, result.model, recipe=PRETRAIN_VISION.replace(steps=steps, seed=seed),
                     data={"source": f"glyphs{classes}", "fonts": "matplotlib ttf", "val": "held-out fonts"},
                     metrics=result.metrics, history=result.history)

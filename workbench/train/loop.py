@@ -25,6 +25,7 @@ from torch import nn
 from ..device import autocast, autocast_dtype, pick_device
 from ..errors import TrainingDiverged
 from ..models.groups import layer_groups
+from . import distributed
 from .freezing import frozen_groups_at, param_groups, set_frozen, set_train_mode
 from .recipe import Recipe
 from .schedules import build_scheduler
@@ -122,8 +123,15 @@ def fit(
 ) -> FitResult:
     """Train ``model`` for ``recipe.steps`` steps on ``batches`` (an endless iterator of batches)."""
     device = pick_device(device)
+    rank, world_size = distributed.world()
+    if world_size > 1 and device.type == "cuda":
+        device = torch.device("cuda", torch.cuda.current_device())
     model.to(device)
     loss_fn = loss_fn or cross_entropy_loss(recipe.label_smoothing)
+    if world_size > 1:
+        batches = distributed.shard_batches(batches, rank, world_size)
+        progress = progress and rank == 0
+        callbacks = callbacks if rank == 0 else [cb for cb in callbacks if getattr(cb, "all_ranks", False)]
     names = list(layer_groups(model))
     state = TrainState(model=model, recipe=recipe, total_steps=recipe.steps)
     state.frozen = frozen_groups_at(recipe, names, 0)
@@ -133,6 +141,8 @@ def fit(
     state.optimizer, state.scheduler = optimizer, scheduler
     scaler = torch.amp.GradScaler(device.type) if autocast_dtype(device) == torch.float16 else None
     set_train_mode(model, state.frozen, recipe.bn)
+    # what forward passes go through: the model itself, or its DDP wrapper (re-made when groups unfreeze)
+    trained = distributed.wrap(model, device) if world_size > 1 else model
     higher_is_better = not monitor.endswith("loss")
     best_score, best_step, best_weights, bad_evals = -math.inf, None, None, 0
     last_good = copy.deepcopy(model.state_dict())
@@ -179,9 +189,11 @@ def fit(
                     state.frozen = frozen
                     set_frozen(model, frozen)
                     set_train_mode(model, frozen, recipe.bn)
+                    if world_size > 1:
+                        trained = distributed.wrap(model, device)
             batch = _to(next(batch_iter), device)
             with autocast(device):
-                loss = loss_fn(model, batch)
+                loss = loss_fn(trained, batch)
             optimizer.zero_grad(set_to_none=True)
             if scaler is not None:
                 scaler.scale(loss).backward()
@@ -203,7 +215,8 @@ def fit(
             running += loss.detach()
             since_log += 1
             if logging:
-                state.loss = (running / since_log).item()  # the only host sync, once per log_every steps
+                # the only host sync, once per log_every steps (and the one all-reduce of the loss under DDP)
+                state.loss = distributed.mean_across_ranks(running / since_log).item()
                 running.zero_()
                 since_log = 0
                 if not math.isfinite(state.loss):
