@@ -195,11 +195,14 @@ def fit(
                 scaler.update()
             else:
                 optimizer.step()
-            scheduler.step()
             state.step += 1
+            logging = state.step % log_every == 0 or state.step == recipe.steps
+            if logging:  # the LRs this step used, before the scheduler moves them on
+                used_lrs = {f"lr/{g['name']}": g["lr"] for g in optimizer.param_groups}
+            scheduler.step()
             running += loss.detach()
             since_log += 1
-            if state.step % log_every == 0 or state.step == recipe.steps:
+            if logging:
                 state.loss = (running / since_log).item()  # the only host sync, once per log_every steps
                 running.zero_()
                 since_log = 0
@@ -211,7 +214,7 @@ def fit(
                     )
                 last_good = copy.deepcopy(model.state_dict())
                 record = {"step": state.step, "seconds": state.seconds, "loss": state.loss}
-                record.update({f"lr/{g['name']}": g["lr"] for g in optimizer.param_groups})
+                record.update(used_lrs)
                 state.history.append(record)
                 if bar is not None:
                     bar.update(state.step - bar.n)

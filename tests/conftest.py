@@ -1,0 +1,28 @@
+"""Shared fixtures: real data, and a briefly pretrained CNN (real training, a few seconds)."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from workbench.data.digits import mnist5k
+
+    return mnist5k()
+
+
+@pytest.fixture(scope="session")
+def quick_pretrained():
+    """A CNN pretrained for 80 steps on glyphs: enough to beat chance on real digits, cached by its key."""
+    from workbench.experiments.pretrain import pretrained_cnn
+
+    return pretrained_cnn(steps=80, seed=0, progress=False)
+
+
+@pytest.fixture
+def tiny_cnn():
+    from workbench.models.cnn import CNNConfig, SmallCNN
+
+    torch.manual_seed(0)
+    return SmallCNN(CNNConfig(widths=(4, 8, 8, 16), num_classes=10))

@@ -1,0 +1,104 @@
+import json
+import os
+import pickle
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from workbench.errors import CheckpointError
+from workbench.models.cnn import CNNConfig, SmallCNN
+from workbench.train.checkpoints import load_checkpoint, save_checkpoint
+from workbench.train.recipe import get_recipe
+
+
+def test_round_trip_keeps_weights_config_recipe_and_outputs(tmp_path, tiny_cnn):
+    x = torch.randn(4, 1, 28, 28)
+    tiny_cnn.eval()
+    save_checkpoint(tmp_path / "ck", tiny_cnn, recipe=get_recipe("probe"), metrics={"accuracy": 0.5})
+    model, meta = load_checkpoint(tmp_path / "ck")
+    assert torch.equal(model(x), tiny_cnn(x))
+    assert meta["recipe"]["name"] == "probe" and meta["metrics"]["accuracy"] == 0.5
+    assert meta["config"]["widths"] == [4, 8, 8, 16]
+    assert sorted(os.listdir(tmp_path)) == ["ck"]  # no temporary folders left behind
+
+
+def test_other_architecture_names_the_mismatch(tmp_path, tiny_cnn):
+    save_checkpoint(tmp_path / "ck", tiny_cnn)
+    meta = json.loads((tmp_path / "ck" / "workbench.json").read_text())
+    meta["config"]["num_classes"] = 62
+    (tmp_path / "ck" / "workbench.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match=r"shape mismatches: head.weight \(10, 16\) vs \(62, 16\)"):
+        load_checkpoint(tmp_path / "ck")
+
+
+def test_truncated_weights_are_reported(tmp_path, tiny_cnn):
+    save_checkpoint(tmp_path / "ck", tiny_cnn)
+    w = tmp_path / "ck" / "model.safetensors"
+    w.write_bytes(w.read_bytes()[:100])
+    with pytest.raises(CheckpointError, match="unreadable or truncated"):
+        load_checkpoint(tmp_path / "ck")
+
+
+def test_missing_and_corrupted_metadata(tmp_path, tiny_cnn):
+    with pytest.raises(CheckpointError, match="no checkpoint at"):
+        load_checkpoint(tmp_path / "nothing")
+    save_checkpoint(tmp_path / "ck", tiny_cnn)
+    (tmp_path / "ck" / "workbench.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="corrupted"):
+        load_checkpoint(tmp_path / "ck")
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, (f"touch {_Evil.marker}",))
+
+
+def test_a_malicious_pickle_posing_as_weights_runs_nothing(tmp_path, tiny_cnn):
+    save_checkpoint(tmp_path / "ck", tiny_cnn)
+    _Evil.marker = tmp_path / "pwned"
+    (tmp_path / "ck" / "model.safetensors").write_bytes(pickle.dumps({"stages.0.0.weight": _Evil()}))
+    with pytest.raises(CheckpointError):
+        load_checkpoint(tmp_path / "ck")
+    assert not _Evil.marker.exists()
+
+
+def test_a_failed_save_leaves_the_previous_checkpoint(tmp_path, tiny_cnn, monkeypatch):
+    save_checkpoint(tmp_path / "ck", tiny_cnn, metrics={"v": 1})
+    import workbench.train.checkpoints as ck
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ck, "save_file", boom)
+    with pytest.raises(OSError):
+        save_checkpoint(tmp_path / "ck", SmallCNN(CNNConfig(widths=(4, 8, 8, 16), num_classes=10)), metrics={"v": 2})
+    _, meta = load_checkpoint(tmp_path / "ck")
+    assert meta["metrics"]["v"] == 1
+    assert sorted(os.listdir(tmp_path)) == ["ck"]
+
+
+def test_a_process_killed_mid_save_leaves_a_loadable_checkpoint(tmp_path):
+    """Really kill a subprocess while it saves again and again; the folder must always load."""
+    code = f"""
+import torch, sys
+from workbench.models.cnn import SmallCNN
+from workbench.train.checkpoints import save_checkpoint
+m = SmallCNN()
+save_checkpoint({str(tmp_path / 'ck')!r}, m, metrics={{'v': 0}})
+print('ready', flush=True)
+i = 0
+while True:
+    i += 1
+    save_checkpoint({str(tmp_path / 'ck')!r}, m, metrics={{'v': i}})
+"""
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    import time
+
+    time.sleep(1.5)
+    proc.kill()
+    proc.wait()
+    model, meta = load_checkpoint(tmp_path / "ck")
+    assert meta["metrics"]["v"] >= 0 and isinstance(model, SmallCNN)

@@ -1,0 +1,215 @@
+"""The ``workbench`` command: the notebooks' experiments without a notebook.
+
+    workbench demo                       the headline experiment on offline defaults
+    workbench pretrain vision            pretrain the CNN on printed glyphs (cached)
+    workbench compare vision ...         recipes x budgets x seeds -> results.csv, plots, summary.md
+    workbench recipes                    the shipped recipes and their settings
+
+User mistakes print one line on stderr and exit with status 2; Ctrl-C exits with 130.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from .errors import WorkbenchError
+
+DEMO_BUDGETS = (10, 20, 50, 100, 500)
+DEMO_SEEDS = {10: 5, 20: 5, "default": 2}
+DEMO_RECIPES = ("scratch", "probe", "discriminative")
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, like 10,20,50; got {text!r}") from None
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive whole numbers separated by commas, like 10,20,50; got {text!r}")
+    return values
+
+
+def _name_list(text: str) -> list[str]:
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected names separated by commas, like scratch,probe")
+    return names
+
+
+def _seeds(text: str):
+    """``5`` (seeds 0-4 at every budget) or ``10=10,20=10,default=3`` (seed counts per budget)."""
+    try:
+        if "=" not in text:
+            n = int(text)
+            if n < 1:
+                raise ValueError
+            return n
+        out = {}
+        for part in text.split(","):
+            k, v = part.split("=")
+            out[k.strip() if k.strip() == "default" else int(k)] = int(v)
+            if int(v) < 1:
+                raise ValueError
+        return out
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seeds takes a positive count like 5, or per budget like 10=10,20=10,default=3; got {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default=None, help="cpu, cuda or mps (default: WORKBENCH_DEVICE or the best available)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description="Pretrain, fine-tune, and measure what pretraining buys.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="the headline experiment: pretrain (or reuse), then pretrained vs scratch over budgets")
+    demo.add_argument("--out", default="runs/demo", help="folder for results.csv, summary.md and plots (default runs/demo)")
+    _common(demo)
+
+    pre = sub.add_parser("pretrain", help="pretrain a model (cached for later commands and notebooks)")
+    pre_sub = pre.add_subparsers(dest="domain", required=True, metavar="DOMAIN")
+    pv = pre_sub.add_parser("vision", help="the small CNN on printed glyphs")
+    pv.add_argument("--classes", type=int, choices=(62, 10), default=62, help="62 characters or the 10 digits")
+    pv.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps (default 1000)")
+    pv.add_argument("--seed", type=int, default=0)
+    pv.add_argument("--out", default=None, help="also save the checkpoint to this folder")
+    pv.add_argument("--rebuild", action="store_true", help="train again even if a cached model exists")
+    _common(pv)
+
+    cmp_ = sub.add_parser("compare", help="compare recipes across labeled budgets and seeds")
+    cmp_sub = cmp_.add_subparsers(dest="domain", required=True, metavar="DOMAIN")
+    cv = cmp_sub.add_parser("vision", help="fine-tune the CNN on real handwritten digits")
+    cv.add_argument("--budgets", type=_int_list, default=[10, 20, 50, 100, 500], help="labeled examples in total, e.g. 10,20,50")
+    cv.add_argument("--seeds", type=_seeds, default=5, help="seed count, or per budget: 10=10,20=10,default=3")
+    cv.add_argument("--recipes", type=_name_list, default=["scratch", "probe", "finetune", "discriminative"])
+    cv.add_argument("--target", default="mnist5k", help="mnist5k (default), sklearn-digits, an online dataset, or folder:PATH")
+    cv.add_argument("--pretrained", default=None, help="checkpoint folder to fine-tune from (default: the cached model)")
+    cv.add_argument("--steps", type=_positive_int, default=None, help="override every recipe's step count (quick runs)")
+    cv.add_argument("--out", default="runs/compare-vision")
+    _common(cv)
+
+    sub.add_parser("recipes", help="list the shipped recipes and their settings")
+    return parser
+
+
+def _print_table(results, out_paths) -> None:
+    from .experiments.compare import markdown_table
+
+    print(markdown_table(results))
+    print("\nwrote " + ", ".join(str(p) for p in out_paths.values()))
+
+
+def cmd_demo(args) -> int:
+    from .experiments.compare import compare
+    from .experiments.pretrain import pretrained_cnn
+    from .experiments.report import write_comparison, writable_dir
+    from .experiments.tasks import VisionTask
+
+    writable_dir(args.out)
+    start = time.perf_counter()
+    print("1/2 pretraining the CNN on printed glyphs (or reusing the cached model) ...", flush=True)
+    pre = pretrained_cnn(device=args.device, progress=not args.quiet)
+    m = pre.metrics
+    print(f"    held-out fonts accuracy {m.get('val_accuracy', float('nan')):.3f}, "
+          f"zero-shot on real digits {m.get('zero_shot_digits', float('nan')):.3f}  [{pre.path}]")
+    print(f"2/2 fine-tuning vs scratch on real handwritten digits: recipes {', '.join(DEMO_RECIPES)}, budgets "
+          f"{', '.join(map(str, DEMO_BUDGETS))}, 5 paired seeds at N<=20 and 2 above ...", flush=True)
+    task = VisionTask("mnist5k", pretrained=pre.model, device=args.device)
+    results = compare(task, DEMO_RECIPES, DEMO_BUDGETS, DEMO_SEEDS, progress=not args.quiet)
+    paths = write_comparison(results, args.out, "workbench demo: pretrained vs scratch on real handwritten digits")
+    print()
+    _print_table(results, paths)
+    print(f"\ndemo finished in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+def cmd_pretrain_vision(args) -> int:
+    from .experiments.pretrain import PRETRAIN_VISION, pretrained_cnn
+    from .train.checkpoints import save_checkpoint
+
+    steps = args.steps or PRETRAIN_VISION.steps
+    pre = pretrained_cnn(classes=args.classes, steps=steps, seed=args.seed, device=args.device, progress=not args.quiet, rebuild=args.rebuild)
+    print(f"pretrained CNN ({args.classes} classes, {steps} steps): " + ", ".join(f"{k}={v:.3f}" for k, v in pre.metrics.items() if isinstance(v, float)))
+    print(f"cached at {pre.path}")
+    if args.out:
+        from .experiments.report import writable_dir
+
+        writable_dir(os.path.dirname(os.path.abspath(args.out)))
+        save_checkpoint(args.out, pre.model, recipe=PRETRAIN_VISION.replace(steps=steps, seed=args.seed), metrics=pre.metrics, history=pre.history)
+        print(f"saved to {args.out}")
+    return 0
+
+
+def cmd_compare_vision(args) -> int:
+    from .experiments.compare import compare
+    from .experiments.pretrain import resolve_pretrained
+    from .experiments.report import write_comparison, writable_dir
+    from .experiments.tasks import VisionTask
+    from .train.recipe import get_recipe
+
+    writable_dir(args.out)
+    changes = {"steps": args.steps} if args.steps else {}
+    recipes = [get_recipe(r, "vision", **changes) for r in args.recipes]  # validate names before any training
+    task = VisionTask(args.target, device=args.device)
+    for b in args.budgets:  # validate budgets against the pool before any training
+        from .data.subsets import balanced_subset
+
+        balanced_subset(task.pool_labels, b, 0)
+    if any(r.init == "pretrained" for r in recipes):
+        task.pretrained = resolve_pretrained(args.pretrained, device=args.device, progress=not args.quiet)
+        if task.pretrained.config.in_channels != task.data.pool.images.shape[1]:
+            raise WorkbenchError("the pretrained model and the target have different channel counts; use a grey-scale target")
+    results = compare(task, recipes, args.budgets, args.seeds, progress=not args.quiet)
+    paths = write_comparison(results, args.out, f"compare vision on {task.name}")
+    _print_table(results, paths)
+    return 0
+
+
+def cmd_recipes(args) -> int:
+    from .train.recipe import RECIPE_BOOKS
+
+    for domain, book in RECIPE_BOOKS.items():
+        print(f"[{domain}]")
+        for name, recipe in book.items():
+            print(f"  {name:15s} {recipe.describe()}")
+    return 0
+
+
+COMMANDS = {
+    ("demo", None): cmd_demo,
+    ("pretrain", "vision"): cmd_pretrain_vision,
+    ("compare", "vision"): cmd_compare_vision,
+    ("recipes", None): cmd_recipes,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = COMMANDS[(args.command, getattr(args, "domain", None))]
+    try:
+        return handler(args)
+    except WorkbenchError as err:
+        print(f"workbench: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("workbench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""Figures from tidy results and histories. Each function returns a matplotlib Figure; nothing trains here."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from .experiments.compare import paired_gains, summarize
+
+
+def _fig(figsize=(6, 4), **kw):
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained", **kw)
+    return fig, ax
+
+
+def score_vs_budget(results: pd.DataFrame, ax=None):
+    """Mean score per recipe against the labeled budget (log x), with +-1 std error bars over seeds."""
+    fig, ax = _fig() if ax is None else (ax.figure, ax)
+    s = summarize(results)
+    for recipe, rows in s.groupby("recipe", sort=False):
+        ax.errorbar(rows.budget, rows["mean"], yerr=rows["std"], marker="o", capsize=3, label=recipe)
+    ax.set_xscale("log")
+    ax.set_xticks(sorted(s.budget.unique()), [str(b) for b in sorted(s.budget.unique())])
+    ax.set_xlabel("labeled examples N (log scale)")
+    ax.set_ylabel(results["metric"].iloc[0] if len(results) else "score")
+    ax.set_title("Score vs labeled budget (mean ± std over seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def paired_gain_vs_budget(results: pd.DataFrame, baseline: str = "scratch", ax=None):
+    """Paired gain over the baseline (same seed, same subset) per recipe, with +-1 std."""
+    fig, ax = _fig() if ax is None else (ax.figure, ax)
+    g = paired_gains(results, baseline)
+    for recipe, rows in g.groupby("recipe", sort=False):
+        ax.errorbar(rows.budget, rows.gain, yerr=rows["std"], marker="o", capsize=3, label=recipe)
+    ax.axhline(0, color="black", lw=1)
+    ax.set_xscale("log")
+    ax.set_xticks(sorted(g.budget.unique()), [str(b) for b in sorted(g.budget.unique())])
+    ax.set_xlabel("labeled examples N (log scale)")
+    ax.set_ylabel(f"gain over {baseline}")
+    ax.set_title(f"Paired gain over {baseline} (mean ± std over seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig
+
+
+def training_curves(history: list[dict] | pd.DataFrame, metrics=("val_accuracy", "zero_shot_digits"), title: str = "Training"):
+    """Loss per logged step (left) and evaluation metrics (right)."""
+    h = pd.DataFrame(history)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained")
+    if "loss" in h:
+        rows = h.dropna(subset=["loss"])
+        a1.plot(rows.step, rows.loss)
+    a1.set_xlabel("step")
+    a1.set_ylabel("training loss")
+    a1.grid(alpha=0.3)
+    for m in metrics:
+        if m in h:
+            rows = h.dropna(subset=[m])
+            a2.plot(rows.step, rows[m], marker="o", label=m)
+    a2.set_xlabel("step")
+    a2.grid(alpha=0.3)
+    a2.legend()
+    fig.suptitle(title)
+    return fig
+
+
+def schedule_preview(preview: dict, title: str = "Learning rate per layer group"):
+    """LR of each group over the run (from ``preview_schedule``), unfreeze points marked."""
+    fig, ax = _fig((6, 3.5))
+    for name, lrs in preview["lrs"].items():
+        ax.plot(preview["steps"], lrs, label=name)
+    for step, group in preview["unfreeze"]:
+        ax.axvline(step, color="grey", ls="--", lw=1)
+        ax.text(step, ax.get_ylim()[1], f" unfreeze {group}", rotation=90, va="top", fontsize=8)
+    ax.set_xlabel("step")
+    ax.set_ylabel("learning rate")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def first_layer_filters(model, title: str = "First-layer filters"):
+    """The 3x3 filters of the first convolution, one tile each."""
+    w = model.stages[0][0].weight.detach().cpu()[:, 0]
+    n = w.shape[0]
+    cols = 8
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 0.9), layout="constrained")
+    for i, ax in enumerate(np.ravel(axes)):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(w[i], cmap="RdBu_r", vmin=-w.abs().max(), vmax=w.abs().max())
+    fig.suptitle(title)
+    return fig
+
+
+def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor, classes: list[str], title: str = "Confusion matrix"):
+    k = len(classes)
+    cm = torch.zeros(k, k, dtype=torch.long)
+    cm.index_put_((labels.long(), predicted.long()), torch.ones_like(labels, dtype=torch.long), accumulate=True)
+    fig, ax = _fig((4.5, 4))
+    ax.imshow(cm, cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            if cm[i, j]:
+                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7, color="white" if cm[i, j] > cm.max() / 2 else "black")
+    ax.set_xticks(range(k), classes)
+    ax.set_yticks(range(k), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    return fig
+
+
+def image_grid(images: torch.Tensor, labels=None, classes=None, cols: int = 16, title: str | None = None):
+    """A grid of single-channel images (N x 1 x H x W), optionally titled by class."""
+    n = len(images)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.7, rows * 0.8), layout="constrained")
+    for i, ax in enumerate(np.ravel(axes)):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(images[i, 0], cmap="gray")
+            if labels is not None:
+                ax.set_title(classes[int(labels[i])] if classes else str(int(labels[i])), fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return fig
