@@ -61,7 +61,15 @@ def compare_text_command(*, task: str = "genre", budgets=(30, 100, 300, 1000), s
     t = text_task(task, pretrained=pretrained, backbone=backbone, device=device)
     for b in budgets:  # fail before any training on a budget the pool cannot give
         t.subset(b, 0)
-    results = compare(t, built, list(budgets), seeds, domain="text", progress=not quiet)
+    partial = Path(out) / "results.partial.csv"  # grows run by run, so a long comparison can be read (or resumed by hand)
+    partial.unlink(missing_ok=True)
+
+    def on_result(row):
+        import pandas as pd
+
+        pd.DataFrame([row]).to_csv(partial, mode="a", header=not partial.exists(), index=False)
+
+    results = compare(t, built, list(budgets), seeds, domain="text", progress=not quiet, on_result=on_result)
     paths = write_results(results, out, f"compare text on {task} ({backbone})")
     print(markdown_table(results))
     print("\nwrote " + ", ".join(str(p) for p in paths.values()))

@@ -120,6 +120,7 @@ TEXT_RECIPES = {
     "scratch_lm": _TEXT.replace(name="scratch_lm", init="scratch", head="lm", lr=5e-2, backbone_lr=5e-4),
     "probe": _TEXT.replace(name="probe", frozen="backbone", lr=3e-3),
     "finetune": _TEXT,
+    "finetune_last": _TEXT.replace(name="finetune_last", head="last"),
     "partial": _TEXT.replace(name="partial", frozen=3),
     "discriminative": _TEXT.replace(name="discriminative", lr=2e-3, backbone_lr=3e-4),
     "gradual": _TEXT.replace(name="gradual", frozen="backbone", unfreeze_every=30),
