@@ -128,6 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     _common(ct)
 
     sub.add_parser("recipes", help="list the shipped recipes and their settings")
+
+    app = sub.add_parser("app", help="serve the playground notebook as a classroom app (Voila, no code shown)")
+    app.add_argument("--port", type=_positive_int, default=8866, help="port (default 8866)")
+    app.add_argument("--ip", default="127.0.0.1",
+                     help="address to bind (default 127.0.0.1, this machine only); e.g. 0.0.0.0 exposes the app "
+                          "and its Python kernel to the network")
+    app.add_argument("--notebook", default=None, help="notebook to serve (default notebooks/08_playground.ipynb)")
+    app.add_argument("--open", action="store_true", help="open a browser")
     return parser
 
 
@@ -232,7 +240,14 @@ def cmd_recipes(args) -> int:
     return 0
 
 
+def cmd_app(args) -> int:
+    from .widgets.app import serve_app
+
+    return serve_app(args.notebook, port=args.port, ip=args.ip, open_browser=args.open) or 0
+
+
 COMMANDS = {
+    ("app", None): cmd_app,
     ("demo", None): cmd_demo,
     ("pretrain", "vision"): cmd_pretrain_vision,
     ("compare", "vision"): cmd_compare_vision,
