@@ -155,3 +155,68 @@ def test_a_mid_step_interrupt_keeps_the_previous_checkpoint(tmp_path):
         res = fit(model, RECIPE, batches, loss_fn=loss_fn, callbacks=[Checkpointing(tmp_path / "ck", every=10)], progress=False)
     assert res.stop_reason == "interrupted"
     assert load_checkpoint(tmp_path / "ck")[1]["step"] == 20
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    """An empty cache (with the shared glyph bank linked in, so nothing is rendered again)."""
+    from workbench.paths import cache_dir
+
+    glyphs = cache_dir() / "glyphs-v1.safetensors"
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    if glyphs.exists():
+        os.symlink(glyphs, cache / "glyphs-v1.safetensors")
+    monkeypatch.setenv("WORKBENCH_CACHE", str(cache))
+    return cache
+
+
+def interrupt_pretraining_at(monkeypatch, step):
+    """Make the next pretraining receive a real Ctrl-C (SIGINT) during step ``step``."""
+    import workbench.experiments.pretrain as pretrain
+
+    real_fit = pretrain.fit
+
+    def fit_with_ctrl_c(model, recipe, batches, **kw):
+        monkeypatch.setattr(pretrain, "fit", real_fit)  # only once
+        calls = {"n": 0}
+
+        def loss_fn(m, batch):
+            calls["n"] += 1
+            if calls["n"] == step:
+                os.kill(os.getpid(), signal.SIGINT)
+            return torch.nn.functional.cross_entropy(m(batch[0]), batch[1], label_smoothing=recipe.label_smoothing)
+
+        return real_fit(model, recipe, batches, loss_fn=loss_fn, **kw)
+
+    monkeypatch.setattr(pretrain, "fit", fit_with_ctrl_c)
+
+
+def test_interrupted_pretraining_is_not_cached_and_resumes_on_the_next_call(fresh_cache, monkeypatch):
+    from workbench.experiments.pretrain import pretrain_vision, pretrained_cnn
+
+    kw = dict(steps=20, seed=0, widths=(4, 8, 8, 16), progress=False)
+    interrupt_pretraining_at(monkeypatch, 13)
+    with pytest.warns(UserWarning, match=r"pretraining stopped at step 13 of 20; it is kept at .*\.partial and the next call resumes it"):
+        part = pretrained_cnn(**kw)
+    assert part.path is None and part.metrics["steps"] == 13
+    models = fresh_cache / "models"
+    assert sorted(os.listdir(models)) == ["cnn-glyphs62-steps20-seed0-w4-8-8-16.partial"]  # nothing cached as complete
+
+    resumed = pretrained_cnn(**kw)
+    assert resumed.metrics["steps"] == 20 and resumed.path is not None
+    assert sorted(os.listdir(models)) == ["cnn-glyphs62-steps20-seed0-w4-8-8-16"]  # partial removed, nothing temporary
+    uninterrupted = pretrain_vision(**kw)
+    assert same_weights(resumed.model, uninterrupted.model)
+    assert resumed.metrics["val_accuracy"] == uninterrupted.metrics["val_accuracy"]
+
+
+def test_cli_pretraining_interrupted_exits_130_and_says_how_to_resume(fresh_cache, monkeypatch, capsys):
+    from workbench.cli import main
+
+    interrupt_pretraining_at(monkeypatch, 12)
+    assert main(["pretrain", "vision", "--steps", "20", "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert "workbench: pretraining interrupted at step 12 of 20; run the same command again to resume it" in err
+    assert main(["pretrain", "vision", "--steps", "20", "--quiet"]) == 0
+    assert os.listdir(fresh_cache / "models") == ["cnn-glyphs62-steps20-seed0-w16-32-64-128"]
