@@ -103,6 +103,67 @@ def bench_data_vs_training(quick: bool) -> dict:
             "produced_per_s": produce, "consumed_per_s": consume, "goal": ">= 3"}
 
 
+class MinimalGPT(torch.nn.Module):
+    """The baseline: a plain nn.Module GPT with scaled_dot_product_attention, nothing else."""
+
+    def __init__(self, vocab: int, n_layer: int, n_head: int, n_embd: int, block: int):
+        super().__init__()
+        nn = torch.nn
+        self.n_head = n_head
+        self.tok, self.pos = nn.Embedding(vocab, n_embd), nn.Embedding(block, n_embd)
+        self.blocks = nn.ModuleList(
+            nn.ModuleDict({"ln1": nn.LayerNorm(n_embd), "qkv": nn.Linear(n_embd, 3 * n_embd), "proj": nn.Linear(n_embd, n_embd),
+                           "ln2": nn.LayerNorm(n_embd), "mlp": nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.GELU(), nn.Linear(4 * n_embd, n_embd))})
+            for _ in range(n_layer))
+        self.ln_f, self.head = nn.LayerNorm(n_embd), nn.Linear(n_embd, vocab, bias=False)
+
+    def forward(self, ids):
+        B, T = ids.shape
+        x = self.tok(ids) + self.pos(torch.arange(T))
+        for b in self.blocks:
+            q, k, v = b["qkv"](b["ln1"](x)).split(x.shape[-1], dim=2)
+            q, k, v = (t.view(B, T, self.n_head, -1).transpose(1, 2) for t in (q, k, v))
+            x = x + b["proj"](F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, -1))
+            x = x + b["mlp"](b["ln2"](x))
+        return self.head(self.ln_f(x))
+
+
+def bench_gpt_vs_minimal_gpt(quick: bool) -> dict:
+    """Training tokens/s of the workbench's TinyLM against a minimal GPT of the same size and optimizer."""
+    from workbench.models.text import TinyConfig, TinyLM
+
+    vocab, layers, heads, dim, block, batch = 2048, 4, 4, 128, 128, 16
+    steps, rounds = (8, 3) if quick else (20, 5)
+    g = torch.Generator().manual_seed(0)
+    data = [torch.randint(0, vocab, (batch, block + 1), generator=g) for _ in range(4)]
+
+    def timed(model) -> float:
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=True)
+        model.train()
+        start = time.perf_counter()
+        for i in range(steps):
+            ids = data[i % len(data)]
+            loss = F.cross_entropy(model(ids[:, :-1]).reshape(-1, vocab), ids[:, 1:].reshape(-1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        return steps * batch * block / (time.perf_counter() - start)
+
+    torch.manual_seed(0)
+    ours = TinyLM(TinyConfig(vocab_size=vocab, n_layer=layers, n_head=heads, n_embd=dim, block_size=block))
+    base = MinimalGPT(vocab, layers, heads, dim, block)
+    n_ours, n_base = (sum(p.numel() for p in m.parameters()) for m in (ours, base))
+    timed(ours), timed(base)  # warm-up
+    a, b = [], []
+    for _ in range(rounds):
+        a.append(timed(base))
+        b.append(timed(ours))
+    return {"ratio": statistics.median(b) / statistics.median(a),
+            "what": f"workbench TinyLM tokens/s / minimal hand-written GPT tokens/s, {layers}x{dim}, context {block}, batch {batch}",
+            "ours_tokens_per_s": statistics.median(b), "minimal_tokens_per_s": statistics.median(a),
+            "parameters": {"ours": n_ours, "minimal": n_base}, "goal": ">= 1.00"}
+
+
 def bench_demo(quick: bool) -> dict:
     """Wall seconds and peak resident memory of `workbench demo` in a fresh process (cached model reused)."""
     out = ROOT / "benchmarks" / "results" / "demo"
@@ -117,7 +178,8 @@ def bench_demo(quick: bool) -> dict:
             "seconds": seconds, "peak_rss_mb": peak_mb, "peak_rss_ratio_to_2GB": peak_mb / 2048}
 
 
-BENCHMARKS = {"fit_vs_plain_loop": bench_fit_vs_plain_loop, "data_vs_training": bench_data_vs_training, "demo_seconds": bench_demo}
+BENCHMARKS = {"fit_vs_plain_loop": bench_fit_vs_plain_loop, "gpt_vs_minimal_gpt": bench_gpt_vs_minimal_gpt,
+              "data_vs_training": bench_data_vs_training, "demo_seconds": bench_demo}
 
 
 def main(argv=None) -> int:
