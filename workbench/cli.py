@@ -3,6 +3,8 @@
     workbench demo                       the headline experiment on offline defaults
     workbench pretrain vision            pretrain the CNN on printed glyphs (cached)
     workbench compare vision ...         recipes x budgets x seeds -> results.csv, plots, summary.md
+    workbench pretrain text ...          pretrain the tiny GPT (or masked LM) on Shakespeare (cached)
+    workbench compare text --task genre|shuffled ...   the same comparison on text tasks
     workbench recipes                    the shipped recipes and their settings
 
 User mistakes print one line on stderr and exit with status 2; Ctrl-C exits with 130.
@@ -67,6 +69,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"--seed takes a whole number >= 0, like 0 or 42; got {text!r}")
+    return value
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: WORKBENCH_DEVICE or the best available)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -85,10 +97,21 @@ def build_parser() -> argparse.ArgumentParser:
     pv = pre_sub.add_parser("vision", help="the small CNN on printed glyphs")
     pv.add_argument("--classes", type=int, choices=(62, 10), default=62, help="62 characters or the 10 digits")
     pv.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps (default 1000)")
-    pv.add_argument("--seed", type=int, default=0)
+    pv.add_argument("--seed", type=_seed, default=0)
     pv.add_argument("--out", default=None, help="also save the checkpoint to this folder")
     pv.add_argument("--rebuild", action="store_true", help="train again even if a cached model exists")
     _common(pv)
+
+    pt = pre_sub.add_parser("text", help="the tiny transformer on Shakespeare's training plays")
+    pt.add_argument("--objective", choices=("clm", "mlm"), default="clm", help="clm: next token (GPT); mlm: masked tokens (BERT)")
+    pt.add_argument("--tokenizer", choices=("char", "bpe"), default="bpe", help="characters or byte-level BPE (vocab 2048)")
+    budget = pt.add_mutually_exclusive_group()
+    budget.add_argument("--budget-seconds", type=float, default=None, help="train for about this many seconds (sets the steps)")
+    budget.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps (default 800 bpe, 2000 char)")
+    pt.add_argument("--seed", type=int, default=0)
+    pt.add_argument("--out", default=None, help="also save model, tokenizer and history to this folder")
+    pt.add_argument("--rebuild", action="store_true", help="train again even if a cached model exists")
+    _common(pt)
 
     cmp_ = sub.add_parser("compare", help="compare recipes across labeled budgets and seeds")
     cmp_sub = cmp_.add_subparsers(dest="domain", required=True, metavar="DOMAIN")
@@ -101,6 +124,18 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--steps", type=_positive_int, default=None, help="override every recipe's step count (quick runs)")
     cv.add_argument("--out", default="runs/compare-vision")
     _common(cv)
+
+    ct = cmp_sub.add_parser("text", help="fine-tune the tiny transformer (or MiniLM) on a Shakespeare task")
+    ct.add_argument("--task", choices=("genre", "shuffled"), default="genre", help="genre (macro-F1) or real vs shuffled (accuracy)")
+    ct.add_argument("--budgets", type=_int_list, default=[30, 100, 300, 1000], help="labeled passages in total, e.g. 30,100,300")
+    ct.add_argument("--seeds", type=_seeds, default=3, help="seed count, or per budget: 30=5,default=3")
+    ct.add_argument("--recipes", type=_name_list, default=None,
+                    help="recipes and baselines (tfidf, bow, zeroshot); default genre: scratch,probe,finetune,tfidf")
+    ct.add_argument("--backbone", choices=("tiny", "minilm"), default="tiny", help="the tiny GPT or the optional MiniLM")
+    ct.add_argument("--pretrained", default=None, help="checkpoint folder of a pretrained tiny LM (default: the cached one)")
+    ct.add_argument("--steps", type=_positive_int, default=None, help="override every recipe's step count (quick runs)")
+    ct.add_argument("--out", default="runs/compare-text")
+    _common(ct)
 
     sub.add_parser("recipes", help="list the shipped recipes and their settings")
 
@@ -121,9 +156,17 @@ def _print_table(results, out_paths) -> None:
     print("\nwrote " + ", ".join(str(p) for p in out_paths.values()))
 
 
+def _interrupted(pre, steps: int) -> bool:
+    """True (after saying how to resume) when pretraining stopped before ``steps``."""
+    done = pre.metrics.get("steps", steps)
+    if done < steps:
+        print(f"workbench: pretraining interrupted at step {done} of {steps}; run the same command again to resume it", file=sys.stderr)
+    return done < steps
+
+
 def cmd_demo(args) -> int:
     from .experiments.compare import compare
-    from .experiments.pretrain import pretrained_cnn
+    from .experiments.pretrain import PRETRAIN_VISION, pretrained_cnn
     from .experiments.report import write_comparison, writable_dir
     from .experiments.tasks import VisionTask
 
@@ -131,6 +174,8 @@ def cmd_demo(args) -> int:
     start = time.perf_counter()
     print("1/2 pretraining the CNN on printed glyphs (or reusing the cached model) ...", flush=True)
     pre = pretrained_cnn(device=args.device, progress=not args.quiet)
+    if _interrupted(pre, PRETRAIN_VISION.steps):
+        return 130
     m = pre.metrics
     print(f"    held-out fonts accuracy {m.get('val_accuracy', float('nan')):.3f}, "
           f"zero-shot on real digits {m.get('zero_shot_digits', float('nan')):.3f}  [{pre.path}]")
@@ -150,13 +195,18 @@ def cmd_pretrain_vision(args) -> int:
     from .train.checkpoints import save_checkpoint
 
     steps = args.steps or PRETRAIN_VISION.steps
-    pre = pretrained_cnn(classes=args.classes, steps=steps, seed=args.seed, device=args.device, progress=not args.quiet, rebuild=args.rebuild)
-    print(f"pretrained CNN ({args.classes} classes, {steps} steps): " + ", ".join(f"{k}={v:.3f}" for k, v in pre.metrics.items() if isinstance(v, float)))
-    print(f"cached at {pre.path}")
-    if args.out:
+    if args.out:  # fail before training, not after
         from .experiments.report import writable_dir
 
         writable_dir(os.path.dirname(os.path.abspath(args.out)))
+    pre = pretrained_cnn(classes=args.classes, steps=steps, seed=args.seed, device=args.device, progress=not args.quiet, rebuild=args.rebuild)
+    if _interrupted(pre, steps):
+        return 130
+    print(f"pretrained CNN ({args.classes} classes, {steps} steps): " + ", ".join(f"{k}={v:.3f}" for k, v in pre.metrics.items() if isinstance(v, float)))
+    print(f"cached at {pre.path}")
+    from .train.distributed import is_main_process
+
+    if args.out and is_main_process():  # under torchrun, rank 0 writes; every rank holds the same weights
         save_checkpoint(args.out, pre.model, recipe=PRETRAIN_VISION.replace(steps=steps, seed=args.seed), metrics=pre.metrics, history=pre.history)
         print(f"saved to {args.out}")
     return 0
@@ -187,6 +237,22 @@ def cmd_compare_vision(args) -> int:
     return 0
 
 
+def cmd_pretrain_text(args) -> int:
+    from .experiments.text_cli import pretrain_text_command
+
+    pretrain_text_command(objective=args.objective, tokenizer=args.tokenizer, budget_seconds=args.budget_seconds, steps=args.steps,
+                          out=args.out, seed=args.seed, device=args.device, quiet=args.quiet, rebuild=args.rebuild)
+    return 0
+
+
+def cmd_compare_text(args) -> int:
+    from .experiments.text_cli import compare_text_command
+
+    compare_text_command(task=args.task, budgets=args.budgets, seeds=args.seeds, recipes=args.recipes, out=args.out,
+                         pretrained=args.pretrained, backbone=args.backbone, steps=args.steps, device=args.device, quiet=args.quiet)
+    return 0
+
+
 def cmd_recipes(args) -> int:
     from .train.recipe import RECIPE_BOOKS
 
@@ -208,6 +274,8 @@ COMMANDS = {
     ("demo", None): cmd_demo,
     ("pretrain", "vision"): cmd_pretrain_vision,
     ("compare", "vision"): cmd_compare_vision,
+    ("pretrain", "text"): cmd_pretrain_text,
+    ("compare", "text"): cmd_compare_text,
     ("recipes", None): cmd_recipes,
 }
 
@@ -217,6 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = COMMANDS[(args.command, getattr(args, "domain", None))]
     try:
+        from .train.distributed import init_distributed
+
+        rank, _ = init_distributed()  # under torchrun: join the group; only rank 0 prints and writes
+        if rank != 0:
+            sys.stdout = open(os.devnull, "w")
         return handler(args)
     except WorkbenchError as err:
         print(f"workbench: error: {err}", file=sys.stderr)
