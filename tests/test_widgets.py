@@ -41,6 +41,7 @@ def test_freeze_everything_says_so(pg):
     f.checkboxes["head"].value = True
     assert f.trainable["total"] == 0
     assert "no trainable parameter" in f.message.value
+    assert "nothing trainable" in pg.schedule.message.value  # the preview says why it did not redraw
     f.checkboxes["stage1"].value = False
     assert f.message.value == "" and f.trainable["total"] == f.parameters["total"]
 

@@ -120,13 +120,13 @@ class SchedulePanel(RecipePanel):
     def redraw(self) -> None:
         recipe = self.recipe
         try:
-            self.starts = train_from(recipe, self.group_names)
-        except WorkbenchError as err:
+            starts = train_from(recipe, self.group_names)
+            preview = preview_schedule(recipe, self.group_names)
+        except WorkbenchError as err:  # e.g. everything frozen: say so, keep the last good preview
             self.message.show(str(err))
-            self.starts = {name: 0 for name in self.group_names}
-        else:
-            self.message.show("")
-        self.preview = preview_schedule(recipe, self.group_names)
+            return
+        self.message.show("")
+        self.starts, self.preview = starts, preview
         fig = draw_preview(self.preview, self.starts, recipe.describe())
         self.plot.value = png(fig)
         self.redraws += 1
