@@ -181,3 +181,12 @@ def test_cli_app_subcommand(monkeypatch):
     assert cli.main(["app", "--port", "9001", "--ip", "0.0.0.0"]) == 0
     assert seen == {"nb": None, "port": 9001, "ip": "0.0.0.0", "open_browser": False}
 
+
+
+def test_freeze_panel_on_the_tiny_transformer():
+    from workbench.models.text import TinyClassifier, TinyConfig
+
+    cfg = TinyConfig(vocab_size=64, n_layer=2, n_head=2, n_embd=16, block_size=16, num_labels=3)
+    f = FreezePanel(TinyClassifier(cfg), get_recipe("probe", "text"))
+    assert f.group_names[-1] == "head" and len(f.group_names) >= 3
+    assert 0 < f.trainable["total"] == f.trainable["head"] < f.parameters["total"]  # a probe trains the head only
