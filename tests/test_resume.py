@@ -86,10 +86,9 @@ def test_plain_generators_are_fast_forwarded(tmp_path):
     a = model()
     fit(a, recipe, batches(), progress=False)
 
-    class StopAt20:
+    class StopAt20:  # duck-typed, not a Callback subclass: fit must not need on_stop
         def on_start(self, s): ...
         def on_eval(self, s): ...
-        def on_stop(self, s): ...
         def on_end(self, s): ...
         def on_log(self, s):
             if s.step == 20:
@@ -201,11 +200,11 @@ def test_interrupted_pretraining_is_not_cached_and_resumes_on_the_next_call(fres
         part = pretrained_cnn(**kw)
     assert part.path is None and part.metrics["steps"] == 13
     models = fresh_cache / "models"
-    assert sorted(os.listdir(models)) == ["cnn-glyphs62-steps20-seed0-w4-8-8-16.partial"]  # nothing cached as complete
+    assert [p.endswith("-steps20-seed0-w4-8-8-16.partial") for p in os.listdir(models)] == [True]  # nothing cached as complete
 
     resumed = pretrained_cnn(**kw)
     assert resumed.metrics["steps"] == 20 and resumed.path is not None
-    assert sorted(os.listdir(models)) == ["cnn-glyphs62-steps20-seed0-w4-8-8-16"]  # partial removed, nothing temporary
+    assert os.listdir(models) == [os.path.basename(resumed.path)]  # partial removed, nothing temporary
     uninterrupted = pretrain_vision(**kw)
     assert same_weights(resumed.model, uninterrupted.model)
     assert resumed.metrics["val_accuracy"] == uninterrupted.metrics["val_accuracy"]
@@ -219,4 +218,4 @@ def test_cli_pretraining_interrupted_exits_130_and_says_how_to_resume(fresh_cach
     err = capsys.readouterr().err
     assert "workbench: pretraining interrupted at step 12 of 20; run the same command again to resume it" in err
     assert main(["pretrain", "vision", "--steps", "20", "--quiet"]) == 0
-    assert os.listdir(fresh_cache / "models") == ["cnn-glyphs62-steps20-seed0-w16-32-64-128"]
+    assert [p.endswith("-steps20-seed0-w16-32-64-128") for p in os.listdir(fresh_cache / "models")] == [True]

@@ -3,6 +3,8 @@
     workbench demo                       the headline experiment on offline defaults
     workbench pretrain vision            pretrain the CNN on printed glyphs (cached)
     workbench compare vision ...         recipes x budgets x seeds -> results.csv, plots, summary.md
+    workbench pretrain text ...          pretrain the tiny GPT (or masked LM) on Shakespeare (cached)
+    workbench compare text --task genre|shuffled ...   the same comparison on text tasks
     workbench recipes                    the shipped recipes and their settings
 
 User mistakes print one line on stderr and exit with status 2; Ctrl-C exits with 130.
@@ -100,6 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--rebuild", action="store_true", help="train again even if a cached model exists")
     _common(pv)
 
+    pt = pre_sub.add_parser("text", help="the tiny transformer on Shakespeare's training plays")
+    pt.add_argument("--objective", choices=("clm", "mlm"), default="clm", help="clm: next token (GPT); mlm: masked tokens (BERT)")
+    pt.add_argument("--tokenizer", choices=("char", "bpe"), default="bpe", help="characters or byte-level BPE (vocab 2048)")
+    budget = pt.add_mutually_exclusive_group()
+    budget.add_argument("--budget-seconds", type=float, default=None, help="train for about this many seconds (sets the steps)")
+    budget.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps (default 800 bpe, 2000 char)")
+    pt.add_argument("--seed", type=int, default=0)
+    pt.add_argument("--out", default=None, help="also save model, tokenizer and history to this folder")
+    pt.add_argument("--rebuild", action="store_true", help="train again even if a cached model exists")
+    _common(pt)
+
     cmp_ = sub.add_parser("compare", help="compare recipes across labeled budgets and seeds")
     cmp_sub = cmp_.add_subparsers(dest="domain", required=True, metavar="DOMAIN")
     cv = cmp_sub.add_parser("vision", help="fine-tune the CNN on real handwritten digits")
@@ -112,7 +125,27 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--out", default="runs/compare-vision")
     _common(cv)
 
+    ct = cmp_sub.add_parser("text", help="fine-tune the tiny transformer (or MiniLM) on a Shakespeare task")
+    ct.add_argument("--task", choices=("genre", "shuffled"), default="genre", help="genre (macro-F1) or real vs shuffled (accuracy)")
+    ct.add_argument("--budgets", type=_int_list, default=[30, 100, 300, 1000], help="labeled passages in total, e.g. 30,100,300")
+    ct.add_argument("--seeds", type=_seeds, default=3, help="seed count, or per budget: 30=5,default=3")
+    ct.add_argument("--recipes", type=_name_list, default=None,
+                    help="recipes and baselines (tfidf, bow, zeroshot); default genre: scratch,probe,finetune,tfidf")
+    ct.add_argument("--backbone", choices=("tiny", "minilm"), default="tiny", help="the tiny GPT or the optional MiniLM")
+    ct.add_argument("--pretrained", default=None, help="checkpoint folder of a pretrained tiny LM (default: the cached one)")
+    ct.add_argument("--steps", type=_positive_int, default=None, help="override every recipe's step count (quick runs)")
+    ct.add_argument("--out", default="runs/compare-text")
+    _common(ct)
+
     sub.add_parser("recipes", help="list the shipped recipes and their settings")
+
+    app = sub.add_parser("app", help="serve the playground notebook as a classroom app (Voila, no code shown)")
+    app.add_argument("--port", type=_positive_int, default=8866, help="port (default 8866)")
+    app.add_argument("--ip", default="127.0.0.1",
+                     help="address to bind (default 127.0.0.1, this machine only); e.g. 0.0.0.0 exposes the app "
+                          "and its Python kernel to the network")
+    app.add_argument("--notebook", default=None, help="notebook to serve (default notebooks/08_playground.ipynb)")
+    app.add_argument("--open", action="store_true", help="open a browser")
     return parser
 
 
@@ -171,7 +204,9 @@ def cmd_pretrain_vision(args) -> int:
         return 130
     print(f"pretrained CNN ({args.classes} classes, {steps} steps): " + ", ".join(f"{k}={v:.3f}" for k, v in pre.metrics.items() if isinstance(v, float)))
     print(f"cached at {pre.path}")
-    if args.out:
+    from .train.distributed import is_main_process
+
+    if args.out and is_main_process():
         save_checkpoint(args.out, pre.model, recipe=PRETRAIN_VISION.replace(steps=steps, seed=args.seed), metrics=pre.metrics, history=pre.history)
         print(f"saved to {args.out}")
     return 0
@@ -202,6 +237,22 @@ def cmd_compare_vision(args) -> int:
     return 0
 
 
+def cmd_pretrain_text(args) -> int:
+    from .experiments.text_cli import pretrain_text_command
+
+    pretrain_text_command(objective=args.objective, tokenizer=args.tokenizer, budget_seconds=args.budget_seconds, steps=args.steps,
+                          out=args.out, seed=args.seed, device=args.device, quiet=args.quiet, rebuild=args.rebuild)
+    return 0
+
+
+def cmd_compare_text(args) -> int:
+    from .experiments.text_cli import compare_text_command
+
+    compare_text_command(task=args.task, budgets=args.budgets, seeds=args.seeds, recipes=args.recipes, out=args.out,
+                         pretrained=args.pretrained, backbone=args.backbone, steps=args.steps, device=args.device, quiet=args.quiet)
+    return 0
+
+
 def cmd_recipes(args) -> int:
     from .train.recipe import RECIPE_BOOKS
 
@@ -212,10 +263,19 @@ def cmd_recipes(args) -> int:
     return 0
 
 
+def cmd_app(args) -> int:
+    from .widgets.app import serve_app
+
+    return serve_app(args.notebook, port=args.port, ip=args.ip, open_browser=args.open) or 0
+
+
 COMMANDS = {
+    ("app", None): cmd_app,
     ("demo", None): cmd_demo,
     ("pretrain", "vision"): cmd_pretrain_vision,
     ("compare", "vision"): cmd_compare_vision,
+    ("pretrain", "text"): cmd_pretrain_text,
+    ("compare", "text"): cmd_compare_text,
     ("recipes", None): cmd_recipes,
 }
 
@@ -225,6 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = COMMANDS[(args.command, getattr(args, "domain", None))]
     try:
+        from .train.distributed import init_distributed
+
+        rank, _ = init_distributed()  # under torchrun: join the group; only rank 0 prints and writes
+        if rank != 0:
+            sys.stdout = open(os.devnull, "w")
         return handler(args)
     except WorkbenchError as err:
         print(f"workbench: error: {err}", file=sys.stderr)

@@ -14,12 +14,18 @@ def _fig(figsize=(6, 4), **kw):
     return fig, ax
 
 
+def recipe_colors(results: pd.DataFrame) -> dict[str, str]:
+    """One colour per recipe, fixed by order of appearance, so every plot of a comparison agrees."""
+    return {name: f"C{i % 10}" for i, name in enumerate(pd.unique(results["recipe"]))}
+
+
 def score_vs_budget(results: pd.DataFrame, ax=None):
     """Mean score per recipe against the labeled budget (log x), with +-1 std error bars over seeds."""
     fig, ax = _fig() if ax is None else (ax.figure, ax)
     s = summarize(results)
+    colors = recipe_colors(results)
     for recipe, rows in s.groupby("recipe", sort=False):
-        ax.errorbar(rows.budget, rows["mean"], yerr=rows["std"], marker="o", capsize=3, label=recipe)
+        ax.errorbar(rows.budget, rows["mean"], yerr=rows["std"], marker="o", capsize=3, label=recipe, color=colors[recipe])
     ax.set_xscale("log")
     ax.set_xticks(sorted(s.budget.unique()), [str(b) for b in sorted(s.budget.unique())])
     ax.set_xlabel("labeled examples N (log scale)")
@@ -34,8 +40,9 @@ def paired_gain_vs_budget(results: pd.DataFrame, baseline: str = "scratch", ax=N
     """Paired gain over the baseline (same seed, same subset) per recipe, with +-1 std."""
     fig, ax = _fig() if ax is None else (ax.figure, ax)
     g = paired_gains(results, baseline)
+    colors = recipe_colors(results)
     for recipe, rows in g.groupby("recipe", sort=False):
-        ax.errorbar(rows.budget, rows.gain, yerr=rows["std"], marker="o", capsize=3, label=recipe)
+        ax.errorbar(rows.budget, rows.gain, yerr=rows["std"], marker="o", capsize=3, label=recipe, color=colors[recipe])
     ax.axhline(0, color="black", lw=1)
     ax.set_xscale("log")
     ax.set_xticks(sorted(g.budget.unique()), [str(b) for b in sorted(g.budget.unique())])

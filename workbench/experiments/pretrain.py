@@ -61,8 +61,12 @@ def pretrain_vision(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, se
     return Pretrained(result.model.cpu(), metrics, result.history)
 
 
+#: Bump when the glyph bank, the augmentation or the pretraining recipe changes: old cached models are then ignored.
+PIPELINE_VERSION = 2
+
+
 def _cache_key(classes: int, steps: int, seed: int, widths) -> str:
-    return f"cnn-glyphs{classes}-steps{steps}-seed{seed}-w{'-'.join(map(str, widths))}"
+    return f"cnn-glyphs{classes}-v{PIPELINE_VERSION}-steps{steps}-seed{seed}-w{'-'.join(map(str, widths))}"
 
 
 def pretrained_cnn(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, seed: int = 0, widths=(16, 32, 64, 128),
@@ -99,6 +103,10 @@ def pretrained_cnn(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, see
     if result.metrics["steps"] < steps:
         warnings.warn(f"pretraining stopped at step {result.metrics['steps']} of {steps}; it is kept at {partial} "
                       "and the next call resumes it", stacklevel=2)
+        return result
+    from ..train.distributed import is_main_process
+
+    if not is_main_process():  # under torchrun only rank 0 writes; every rank holds identical weights
         return result
     save_checkpoint(path, result.model, recipe=PRETRAIN_VISION.replace(steps=steps, seed=seed),
                     data={"source": f"glyphs{classes}", "fonts": "matplotlib ttf", "val": "held-out fonts"},

@@ -29,6 +29,7 @@ from torch import nn
 from ..device import autocast, autocast_dtype, pick_device, warn_if_nondeterministic
 from ..errors import TrainingDiverged
 from ..models.groups import layer_groups
+from . import distributed
 from .freezing import frozen_groups_at, param_groups, set_frozen, set_train_mode
 from .recipe import Recipe
 from .schedules import build_scheduler
@@ -145,8 +146,15 @@ def fit(
     """
     device = pick_device(device)
     warn_if_nondeterministic(device)
+    rank, world_size = distributed.world()
+    if world_size > 1 and device.type == "cuda":
+        device = torch.device("cuda", torch.cuda.current_device())
     model.to(device)
     loss_fn = loss_fn or cross_entropy_loss(recipe.label_smoothing)
+    if world_size > 1:
+        batches = distributed.shard_batches(batches, rank, world_size)
+        progress = progress and rank == 0
+        callbacks = callbacks if rank == 0 else [cb for cb in callbacks if getattr(cb, "all_ranks", False)]
     names = list(layer_groups(model))
     state = TrainState(model=model, recipe=recipe, total_steps=recipe.steps)
     state.frozen = frozen_groups_at(recipe, names, 0)
@@ -165,6 +173,8 @@ def fit(
         state.frozen = frozen_groups_at(recipe, names, state.step)
         set_frozen(model, state.frozen)
     set_train_mode(model, state.frozen, recipe.bn)
+    # what forward passes go through: the model itself, or its DDP wrapper (re-made when groups unfreeze)
+    trained = distributed.wrap(model, device) if world_size > 1 else model
     higher_is_better = not monitor.endswith("loss")
     last_good = copy.deepcopy(model.state_dict())
 
@@ -213,10 +223,12 @@ def fit(
                     state.frozen = frozen
                     set_frozen(model, frozen)
                     set_train_mode(model, frozen, recipe.bn)
+                    if world_size > 1:
+                        trained = distributed.wrap(model, device)
             state.in_step = True
             batch = _to(next(batch_iter), device)
             with autocast(device):
-                loss = loss_fn(model, batch)
+                loss = loss_fn(trained, batch)
             optimizer.zero_grad(set_to_none=True)
             if scaler is not None:
                 scaler.scale(loss).backward()
@@ -239,7 +251,8 @@ def fit(
             state.since_log += 1
             state.in_step = False
             if logging:
-                state.loss = (state.running / state.since_log).item()  # the only host sync, once per log_every steps
+                # the only host sync, once per log_every steps (and the one all-reduce of the loss under DDP)
+                state.loss = distributed.mean_across_ranks(state.running / state.since_log).item()
                 state.running.zero_()
                 state.since_log = 0
                 if not math.isfinite(state.loss):
@@ -267,7 +280,8 @@ def fit(
         if bar is not None:
             bar.close()
     for cb in callbacks:
-        cb.on_stop(state)
+        if hasattr(cb, "on_stop"):  # callbacks that do not subclass Callback may lack this newer event
+            cb.on_stop(state)
     if evaluate is not None and state.stop_reason != "interrupted":
         run_eval()
     if state.best_weights is not None and state.best_step is not None:

@@ -1,0 +1,352 @@
+"""Text tasks whose labels come free from the corpus, on the held-out plays only.
+
+- :class:`GenreTask`: is an 80-word passage from a comedy, a history or a tragedy? (macro-F1)
+- :class:`ShuffledTask`: is a 32-word passage real, or its twin with the same words in random order?
+  (accuracy). Twins stay together: in every labeled budget, in every batch and in the test set, so
+  any model that sees only word counts scores exactly 0.5.
+
+Labeled pools come from acts I-III of the held-out plays and test sets from acts IV-V, so no test
+passage overlaps a training passage. Both tasks follow the same protocol as the vision task
+(``name``, ``metric``, ``pool_labels``, ``run(recipe, budget, seed)``), so ``compare`` runs them
+unchanged. Besides transformer recipes they run the baselines ``tfidf`` (word 1-2-grams + logistic
+regression, C by cross-validation), ``bow`` (unigram counts + logistic regression) and, for the
+shuffled task, ``zeroshot`` (the pretrained LM's own loss, one threshold fit on the labels).
+"""
+from __future__ import annotations
+
+import copy
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..data.shakespeare import GENRES, HELD_OUT, join_speeches, speeches
+from ..data.subsets import balanced_subset
+from ..data.text import class_batches, pad_sequences
+from ..device import pick_device, seed_everything
+from ..errors import WorkbenchError
+from ..models.text import TinyClassifier, classifier_config
+from ..train.loop import fit
+from ..train.recipe import TEXT_BASELINES, Recipe
+from .tasks import RunResult, data_seed
+
+_WORD = re.compile(r"\S+")
+
+
+def _held_out_parts() -> dict[str, dict[str, str]]:
+    """play -> {"pool": text of acts 0-III, "test": text of acts IV-V}."""
+    out: dict[str, dict[str, list]] = {}
+    for s in speeches("held_out"):
+        part = "test" if s.act >= 4 else "pool"
+        out.setdefault(s.play, {"pool": [], "test": []})[part].append(s)
+    return {p: {k: join_speeches(v) for k, v in parts.items()} for p, parts in out.items()}
+
+
+def word_passages(text: str, words: int, flatten: bool = False) -> list[str]:
+    """Consecutive non-overlapping passages of ``words`` words (line breaks kept unless ``flatten``)."""
+    spans = [m.span() for m in _WORD.finditer(text)]
+    out = []
+    for i in range(0, len(spans) - words + 1, words):
+        chunk = spans[i: i + words]
+        out.append(" ".join(text[a:b] for a, b in chunk) if flatten else text[chunk[0][0]: chunk[-1][1]])
+    return out
+
+
+@dataclass
+class TextSplit:
+    texts: list[str]
+    labels: torch.Tensor
+    groups: torch.Tensor  # twins share a group; otherwise one group per passage
+
+
+def macro_f1(pred, labels) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(np.asarray(labels), np.asarray(pred), average="macro"))
+
+
+def accuracy_score(pred, labels) -> float:
+    return float((np.asarray(pred) == np.asarray(labels)).mean())
+
+
+class TextTask:
+    """Shared machinery: encode passages for a backbone, build the model a recipe asks for, fit, score."""
+
+    name = "text"
+    metric = "accuracy"
+    classes: tuple[str, ...] = ()
+    paired = False
+
+    def __init__(self, pretrained=None, backbone: str = "tiny", device=None, test_size: int | None = None):
+        self.backbone = backbone
+        self._pretrained = pretrained
+        self.device = pick_device(device)
+        self.pool, self.test = self.build()
+        self._encoded: dict = {}
+
+    # -- data -------------------------------------------------------------------------------------------
+    def build(self) -> tuple[TextSplit, TextSplit]:
+        raise NotImplementedError
+
+    @property
+    def pool_labels(self) -> torch.Tensor:
+        return self.pool.labels
+
+    def score(self, pred, labels) -> float:
+        return macro_f1(pred, labels) if self.metric == "macro_f1" else accuracy_score(pred, labels)
+
+    def subset(self, budget: int, seed: int) -> torch.Tensor:
+        """Indices of the labeled budget: class-balanced (and whole twin pairs for paired tasks)."""
+        if not self.paired:
+            return balanced_subset(self.pool.labels, budget, seed)
+        n_pairs = len(torch.unique(self.pool.groups))
+        if budget < 2 or budget > 2 * n_pairs:
+            raise WorkbenchError(f"budget {budget} must be between 2 and {2 * n_pairs} passages (pairs of twins) for {self.name}")
+        rng = np.random.default_rng(seed)
+        pairs = torch.from_numpy(rng.choice(n_pairs, budget // 2, replace=False))
+        return torch.nonzero(torch.isin(self.pool.groups, pairs)).flatten()
+
+    # -- the pretrained language model -------------------------------------------------------------------
+    @property
+    def pretrained(self):
+        """The pretrained backbone: a PretrainedText (tiny GPT + tokenizer) or the MiniLM bundle."""
+        if self._pretrained is None:
+            if self.backbone == "minilm":
+                from ..models.minilm import load_minilm
+
+                self._pretrained = load_minilm()
+            else:
+                from .pretrain_text import pretrained_lm
+
+                self._pretrained = pretrained_lm(device=self.device)
+        elif isinstance(self._pretrained, (str,)) or hasattr(self._pretrained, "__fspath__"):
+            from .pretrain_text import load_pretrained_text
+
+            self._pretrained = load_pretrained_text(self._pretrained)
+        return self._pretrained
+
+    def encoded(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(input_ids, attention_mask) of the pool or test passages for the current backbone (cached)."""
+        if split not in self._encoded:
+            data = self.pool if split == "pool" else self.test
+            tok = self.pretrained.tokenizer
+            max_len = getattr(getattr(self.pretrained.model, "config", None), "block_size", None) or 128
+            if self.backbone == "minilm":
+                enc = tok(data.texts, padding=True, truncation=True, max_length=max_len, return_tensors="pt")
+                self._encoded[split] = (enc["input_ids"], enc["attention_mask"])
+            else:
+                self._encoded[split] = pad_sequences(tok.encode_batch(data.texts), max_len)
+        return self._encoded[split]
+
+    # -- models ----------------------------------------------------------------------------------------------
+    def build_model(self, recipe: Recipe, seed: int, train_idx: torch.Tensor | None = None) -> nn.Module:
+        """The same architecture for every recipe; only the starting weights differ (a fair comparison)."""
+        k = len(self.classes)
+        pooling = "mean" if recipe.head == "linear" else recipe.head
+        gen = torch.Generator().manual_seed(data_seed(seed) + 1)
+        if self.backbone == "minilm":
+            from ..models.minilm import minilm_classifier
+
+            return minilm_classifier(self.pretrained, k, pooling, init=recipe.init, seed=data_seed(seed) + 2, generator=gen)
+        lm = self.pretrained.model
+        if recipe.init == "pretrained":
+            model = TinyClassifier.from_lm(lm, k, pooling, generator=gen)
+        else:  # scratch (trained) or random (frozen control): a fresh copy of the same architecture
+            seed_everything(data_seed(seed) + 2)
+            model = TinyClassifier(classifier_config(lm.config, k, pooling))
+        if pooling == "lm" and train_idx is not None:  # centre the loss feature on the labeled passages' mean
+            ids, mask = self.encoded("pool")
+            model.config.loss_center = float(_losses(model.to(self.device), ids[train_idx], mask[train_idx]).mean())
+        return model
+
+    # -- runs -------------------------------------------------------------------------------------------------
+    def run(self, recipe: Recipe, budget: int, seed: int, *, progress: bool = False, callbacks=(), stop_event=None) -> RunResult:
+        start = time.perf_counter()
+        idx = self.subset(budget, seed)
+        if recipe.name in TEXT_BASELINES:
+            score, extra = self.run_baseline(recipe.name, idx, seed)
+            return RunResult(score, None, [], time.perf_counter() - start, 0, extra)
+        ids, mask = self.encoded("pool")
+        model = self.build_model(recipe, seed, idx)
+        gen = torch.Generator().manual_seed(data_seed(seed))
+        batches = class_batches(ids[idx], mask[idx], self.pool.labels[idx], min(recipe.batch_size, len(idx)), gen,
+                                groups=self.pool.groups[idx] if self.paired else None)
+        smoothing = recipe.label_smoothing
+
+        def loss_fn(m, batch):
+            return F.cross_entropy(m(batch["input_ids"], batch["attention_mask"]), batch["labels"], label_smoothing=smoothing)
+
+        result = fit(model, recipe.replace(seed=seed), batches, loss_fn=loss_fn, device=self.device, progress=progress,
+                     callbacks=callbacks, stop_event=stop_event)
+        pred = self.predict(result.model)
+        score = self.score(pred, self.test.labels)
+        return RunResult(score, result.model, result.history, time.perf_counter() - start, result.steps_done)
+
+    @torch.no_grad()
+    def predict(self, model: nn.Module, batch: int = 64) -> torch.Tensor:
+        ids, mask = self.encoded("test")
+        model.eval()
+        out = []
+        for i in range(0, len(ids), batch):
+            m = mask[i: i + batch]
+            w = int(m.sum(1).max())
+            out.append(model(ids[i: i + batch, :w].to(self.device), m[:, :w].to(self.device)).argmax(1).cpu())
+        return torch.cat(out)
+
+    # -- baselines ---------------------------------------------------------------------------------------------
+    def run_baseline(self, name: str, idx: torch.Tensor, seed: int) -> tuple[float, dict]:
+        if name == "zeroshot":
+            return self.run_zeroshot(idx)
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold
+        from sklearn.pipeline import make_pipeline
+
+        texts = [self.pool.texts[i] for i in idx.tolist()]
+        y = self.pool.labels[idx].numpy()
+        groups = self.pool.groups[idx].numpy()
+        if name == "tfidf":
+            vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+        else:
+            vec = CountVectorizer(ngram_range=(1, 1))
+        pipe = make_pipeline(vec, LogisticRegression(max_iter=2000))
+        folds = int(min(5, np.bincount(y).min()))
+        extra = {}
+        if folds >= 2:
+            cv = GroupKFold(folds) if self.paired else StratifiedKFold(folds, shuffle=True, random_state=seed)
+            search = GridSearchCV(pipe, {"logisticregression__C": [0.1, 1.0, 10.0, 100.0]}, cv=cv,
+                                  scoring="f1_macro" if self.metric == "macro_f1" else "accuracy")
+            search.fit(texts, y, groups=groups if self.paired else None)
+            pipe = search.best_estimator_
+            extra["C"] = search.best_params_["logisticregression__C"]
+        else:
+            pipe.fit(texts, y)
+        pred = pipe.predict(self.test.texts)
+        return self.score(pred, self.test.labels.numpy()), extra
+
+    def run_zeroshot(self, idx: torch.Tensor) -> tuple[float, dict]:
+        raise WorkbenchError(f"the zeroshot baseline needs a task with a likelihood signal (shuffled), not {self.name}")
+
+
+@torch.no_grad()
+def _losses(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor, batch: int = 64) -> torch.Tensor:
+    """Mean next-token loss of each passage under ``model``'s LM head."""
+    device = next(model.parameters()).device
+    model.eval()
+    out = []
+    for i in range(0, len(ids), batch):
+        m = mask[i: i + batch]
+        w = int(m.sum(1).max())
+        out.append(model.token_losses(ids[i: i + batch, :w].to(device), m[:, :w].to(device)).cpu())
+    return torch.cat(out)
+
+
+class GenreTask(TextTask):
+    """Comedy, history or tragedy? 80-word passages from the held-out plays; macro-F1 on acts IV-V."""
+
+    name = "genre"
+    metric = "macro_f1"
+    classes = GENRES
+    paired = False
+    words = 80
+
+    def __init__(self, pretrained=None, backbone: str = "tiny", device=None, test_per_class: int = 200):
+        self.test_per_class = test_per_class
+        super().__init__(pretrained, backbone, device)
+
+    def build(self):
+        parts = _held_out_parts()
+        genre_of = {p: g for g, plays in HELD_OUT.items() for p in plays}
+        split = {}
+        for part in ("pool", "test"):
+            texts, labels = [], []
+            for play in sorted(parts):
+                ps = word_passages(parts[play][part], self.words)
+                texts += ps
+                labels += [GENRES.index(genre_of[play])] * len(ps)
+            split[part] = (texts, torch.tensor(labels))
+        texts, labels = split["test"]
+        keep = balanced_subset(labels, min(self.test_per_class * 3, len(labels)), seed=12345).sort().values
+        test = TextSplit([texts[i] for i in keep.tolist()], labels[keep], keep.clone())
+        texts, labels = split["pool"]
+        return TextSplit(texts, labels, torch.arange(len(labels))), test
+
+
+def shuffle_words(text: str, rng: np.random.Generator) -> str:
+    """The same words in a random order (never the original order)."""
+    words = text.split(" ")
+    for _ in range(10):
+        order = rng.permutation(len(words))
+        if not np.array_equal(order, np.arange(len(words))):
+            break
+    return " ".join(words[i] for i in order)
+
+
+class ShuffledTask(TextTask):
+    """Real passage (1) or its word-shuffled twin (0)? Twins share a group and always travel together."""
+
+    name = "shuffled"
+    metric = "accuracy"
+    classes = ("shuffled", "real")
+    paired = True
+    words = 32
+
+    def __init__(self, pretrained=None, backbone: str = "tiny", device=None, test_pairs: int = 300):
+        self.test_pairs = test_pairs
+        super().__init__(pretrained, backbone, device)
+
+    def build(self):
+        parts = _held_out_parts()
+        rng = np.random.default_rng(2024)
+        out = {}
+        for part in ("pool", "test"):
+            real = [p for play in sorted(parts) for p in word_passages(parts[play][part], self.words, flatten=True)]
+            if part == "test" and len(real) > self.test_pairs:
+                keep = np.sort(np.random.default_rng(12345).choice(len(real), self.test_pairs, replace=False))
+                real = [real[i] for i in keep]
+            texts, labels, groups = [], [], []
+            for g, passage in enumerate(real):
+                texts += [passage, shuffle_words(passage, rng)]
+                labels += [1, 0]
+                groups += [g, g]
+            out[part] = TextSplit(texts, torch.tensor(labels), torch.tensor(groups))
+        return out["pool"], out["test"]
+
+    def run_zeroshot(self, idx: torch.Tensor) -> tuple[float, dict]:
+        """Lower LM loss = real. One threshold on the loss is fit on the labeled passages; no weights change."""
+        model = self.pretrained.model.to(self.device)
+        if getattr(model.config, "causal", False) is not True:
+            raise WorkbenchError("the zeroshot baseline needs a causal (GPT) language model")
+        pool_ids, pool_mask = self.encoded("pool")
+        train_loss = _losses(model, pool_ids[idx], pool_mask[idx]).numpy()
+        y = self.pool.labels[idx].numpy()
+        cands = np.sort(train_loss)
+        accs = [((train_loss < t) == y).mean() for t in cands]
+        threshold = float(cands[int(np.argmax(accs))]) + 1e-6
+        test_ids, test_mask = self.encoded("test")
+        test_loss = _losses(model, test_ids, test_mask).numpy()
+        pred = (test_loss < threshold).astype(int)
+        real, fake = test_loss[self.test.labels.numpy() == 1], test_loss[self.test.labels.numpy() == 0]
+        return self.score(pred, self.test.labels.numpy()), {"threshold": threshold, "pairs_ranked_right": float((real < fake).mean())}
+
+    def pair_ranking(self) -> float:
+        """Fraction of test pairs where the pretrained LM gives the real passage the lower loss (no labels at all)."""
+        model = self.pretrained.model.to(self.device)
+        ids, mask = self.encoded("test")
+        loss = _losses(model, ids, mask).numpy()
+        labels = self.test.labels.numpy()
+        return float((loss[labels == 1] < loss[labels == 0]).mean())
+
+
+TEXT_TASKS = {"genre": GenreTask, "shuffled": ShuffledTask}
+
+
+def text_task(name: str, **kw) -> TextTask:
+    from ..errors import check_choice
+
+    check_choice("task", name, TEXT_TASKS)
+    return TEXT_TASKS[name](**kw)
