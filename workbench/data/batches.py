@@ -40,8 +40,8 @@ class glyph_batches:
     def __init__(self, bank: GlyphBank, batch_size: int, gen: torch.Generator, augment: Augment = AUGMENTS["pretrain"]):
         images = bank.images.unsqueeze(1)
         self.variants = stroke_variants(images) if augment.stroke else images.unsqueeze(0)
-        self.geometric = dataclasses.replace(augment, stroke=False, blur=0.0)
         self.labels, self.batch_size, self.gen, self.augment = bank.labels, batch_size, gen, augment
+        self.geometric = dataclasses.replace(augment, stroke=False, blur=0.0)
 
     def __iter__(self) -> Iterator:
         return self

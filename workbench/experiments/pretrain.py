@@ -103,10 +103,9 @@ def pretrained_cnn(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, see
     if result.metrics["steps"] < steps:
         warnings.warn(f"pretraining stopped at step {result.metrics['steps']} of {steps}; it is kept at {partial} "
                       "and the next call resumes it", stacklevel=2)
-        return result
     from ..train.distributed import is_main_process
 
-    if not is_main_process():  # under torchrun only rank 0 writes; every rank holds identical weights
+    if result.metrics["steps"] < steps or not is_main_process():  # under torchrun only rank 0 writes
         return result
     save_checkpoint(path, result.model, recipe=PRETRAIN_VISION.replace(steps=steps, seed=seed),
                     data={"source": f"glyphs{classes}", "fonts": "matplotlib ttf", "val": "held-out fonts"},

@@ -145,10 +145,10 @@ def fit(
     ``model``, ``recipe`` and ``batches`` must be built exactly as for the interrupted run.
     """
     device = pick_device(device)
-    warn_if_nondeterministic(device)
     rank, world_size = distributed.world()
     if world_size > 1 and device.type == "cuda":
         device = torch.device("cuda", torch.cuda.current_device())
+    warn_if_nondeterministic(device)
     model.to(device)
     loss_fn = loss_fn or cross_entropy_loss(recipe.label_smoothing)
     if world_size > 1:
