@@ -283,3 +283,37 @@ def test_divergence_keeps_the_last_good_weights_exactly():
     with pytest.raises(TrainingDiverged, match=r"loss became (nan|inf) at step 30; the learning rate is likely too high \(lr=0.003\): lower it. The last good weights were restored."):
         fit(model, get_recipe("finetune", steps=100), batches(), loss_fn=loss_fn, callbacks=[Keep()], progress=False)
     assert all(torch.equal(v, snapshot[k]) for k, v in model.state_dict().items())  # the weights logged at step 20
+
+
+def _text_checkpoint(folder, vocab_size):
+    from workbench.data.text import char_tokenizer
+    from workbench.models.text import TinyConfig, TinyLM
+    from workbench.train.checkpoints import save_checkpoint
+
+    torch.manual_seed(0)
+    model = TinyLM(TinyConfig(vocab_size=vocab_size, n_layer=1, n_head=2, n_embd=16, block_size=16))
+    save_checkpoint(folder, model)
+    char_tokenizer("to be or not to be").save(folder)  # a tokenizer of its own size, whatever the model's
+    return model
+
+
+def test_a_tokenizer_that_does_not_match_the_model_is_refused(tmp_path):
+    from workbench.data.text import char_tokenizer
+    from workbench.experiments.pretrain_text import load_pretrained_text
+
+    fits = char_tokenizer("to be or not to be").vocab_size
+    _text_checkpoint(tmp_path / "ok", fits)
+    assert load_pretrained_text(tmp_path / "ok").tokenizer.vocab_size == fits
+    _text_checkpoint(tmp_path / "bad", fits + 5)
+    with pytest.raises(CheckpointError, match=rf"the tokenizer in .*bad has {fits} tokens but the model was trained with {fits + 5}; "
+                                              "they do not belong together: save the model with its own tokenizer"):
+        load_pretrained_text(tmp_path / "bad")
+
+
+def test_a_corrupted_tokenizer_file_is_named(tmp_path):
+    from workbench.data.text import TextTokenizer, char_tokenizer
+
+    path = char_tokenizer("abc").save(tmp_path)
+    path.write_text(path.read_text()[:40])
+    with pytest.raises(WorkbenchError, match=r"tokenizer.json is corrupted or not a tokenizer \(Exception\); save the tokenizer with its model again"):
+        TextTokenizer.load(tmp_path)

@@ -88,10 +88,9 @@ def test_plain_generators_are_fast_forwarded(tmp_path):
     a = model()
     fit(a, recipe, batches(), progress=False)
 
-    class StopAt20:
+    class StopAt20:  # duck-typed, not a Callback subclass: fit must not need on_stop
         def on_start(self, s): ...
         def on_eval(self, s): ...
-        def on_stop(self, s): ...
         def on_end(self, s): ...
         def on_log(self, s):
             if s.step == 20:
@@ -222,3 +221,44 @@ def test_cli_pretraining_interrupted_exits_130_and_says_how_to_resume(fresh_cach
     assert "workbench: pretraining interrupted at step 12 of 20; run the same command again to resume it" in err
     assert main(["pretrain", "vision", "--steps", "20", "--quiet"]) == 0
     assert os.listdir(fresh_cache / "models") == [_cache_key(62, 20, 0, (16, 32, 64, 128))]
+
+
+def test_a_text_model_with_dropout_and_random_masking_resumes_bitwise(tmp_path):
+    """Dropout and MLM masking draw from the *global* torch RNG, and lm_batches is a plain generator
+    (fast-forwarded): the resumed run matches only if the global RNG state was restored too."""
+    from workbench.data.text import lm_batches
+    from workbench.experiments.pretrain_text import mlm_loss
+    from workbench.models.text import TinyConfig, TinyLM
+
+    stream = torch.randint(4, 64, (2000,), generator=torch.Generator().manual_seed(0))
+    recipe = get_recipe("finetune", steps=30, lr=3e-3, label_smoothing=0.0)
+
+    def setup_text():
+        torch.manual_seed(0)
+        model = TinyLM(TinyConfig(vocab_size=64, n_layer=2, n_head=2, n_embd=32, block_size=32, dropout=0.1, causal=False))
+        return model, lm_batches(stream, 32, 8, torch.Generator().manual_seed(1))
+
+    def ctrl_c_at(step):
+        calls = {"n": 0}
+
+        def loss(m, batch):
+            calls["n"] += 1
+            if calls["n"] == step:
+                os.kill(os.getpid(), signal.SIGINT)
+            return mlm_loss(m, batch)
+
+        return loss
+
+    a, batches = setup_text()
+    torch.manual_seed(7)  # the global RNG that dropout and masking use
+    fit(a, recipe, batches, loss_fn=mlm_loss, progress=False)
+
+    b, batches = setup_text()
+    torch.manual_seed(7)
+    part = fit(b, recipe, batches, loss_fn=ctrl_c_at(17), callbacks=[Checkpointing(tmp_path / "ck", every=10)], progress=False)
+    assert part.stop_reason == "interrupted" and part.steps_done == 17
+
+    c, batches = setup_text()
+    torch.manual_seed(12345)  # a new process would be in some other RNG state: resume must restore it
+    fit(c, recipe, batches, loss_fn=mlm_loss, resume_from=tmp_path / "ck", progress=False)
+    assert same_weights(a, c)

@@ -93,3 +93,17 @@ def test_a_malicious_pickle_posing_as_a_cache_file_is_rebuilt_not_run(tmp_path):
     with pytest.warns(UserWarning, match="unreadable .* rebuilding it"):
         assert load_tensors(cache) is None
     assert not cache.exists() and not _Evil.marker.exists()
+
+
+def test_no_server_is_started_without_a_token_or_on_all_interfaces_by_default():
+    """Nothing the project ships disables Jupyter's token/password, and the app binds to loopback unless asked."""
+    import re
+
+    root = PACKAGE.parent
+    files = [*SOURCES, *root.glob(".ci/*"), *root.glob("benchmarks/*.py"), *root.glob("notebooks/*.ipynb"), root / "pyproject.toml"]
+    no_auth = re.compile(r"""(token|password)\s*=\s*(''|""|\\'\\'|\\"\\")|--no-?token|disable_check_xsrf\s*=\s*True|--ip=0\.0\.0\.0""", re.I)
+    bad = [f"{p.relative_to(root)}: {m.group(0)}" for p in files if p.is_file() for m in no_auth.finditer(p.read_text(errors="replace"))]
+    assert not bad, bad
+    from workbench.cli import build_parser
+
+    assert build_parser().parse_args(["app"]).ip == "127.0.0.1"

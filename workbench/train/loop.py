@@ -280,7 +280,8 @@ def fit(
         if bar is not None:
             bar.close()
     for cb in callbacks:
-        cb.on_stop(state)
+        if hasattr(cb, "on_stop"):  # callbacks that do not subclass Callback may lack this newer event
+            cb.on_stop(state)
     if evaluate is not None and state.stop_reason != "interrupted":
         run_eval()
     if state.best_weights is not None and state.best_step is not None:
