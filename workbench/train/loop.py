@@ -120,8 +120,13 @@ def fit(
     progress: bool = True,
     stop_event: threading.Event | None = None,
     log_every: int = 10,
+    optimizer_fn: Callable[[nn.Module, Recipe, torch.device], torch.optim.Optimizer] | None = None,
 ) -> FitResult:
-    """Train ``model`` for ``recipe.steps`` steps on ``batches`` (an endless iterator of batches)."""
+    """Train ``model`` for ``recipe.steps`` steps on ``batches`` (an endless iterator of batches).
+
+    ``optimizer_fn(model, recipe, device)`` replaces the default AdamW (one param group per layer
+    group, see :func:`make_optimizer`); the LR range test uses it to run plain SGD on a known case.
+    """
     device = pick_device(device)
     rank, world_size = distributed.world()
     if world_size > 1 and device.type == "cuda":
@@ -136,7 +141,7 @@ def fit(
     state = TrainState(model=model, recipe=recipe, total_steps=recipe.steps)
     state.frozen = frozen_groups_at(recipe, names, 0)
     set_frozen(model, state.frozen)
-    optimizer = make_optimizer(model, recipe, device)
+    optimizer = (optimizer_fn or make_optimizer)(model, recipe, device)
     scheduler = build_scheduler(optimizer, recipe.schedule, recipe.steps, recipe.warmup)
     state.optimizer, state.scheduler = optimizer, scheduler
     scaler = torch.amp.GradScaler(device.type) if autocast_dtype(device) == torch.float16 else None
