@@ -44,6 +44,7 @@ def test_forgetting_is_zero_for_an_unchanged_backbone_and_splits_exactly():
     s = lab.source_scores(pre, drifted, x, y)
     assert s["forgetting"] > 0.1
     assert s["source_bn_restored"] == 1.0 and s["forgetting_weights"] == 0.0
+    assert s["source_bn_only"] == s["source_after"] and s["forgetting_bn_stats_alone"] == s["forgetting"]
     assert math.isclose(s["forgetting"], s["forgetting_bn_stats"] + s["forgetting_weights"])
     # the helpers never touch their inputs
     assert drifted.head.out_features == 3 and pre.head.out_features == 5

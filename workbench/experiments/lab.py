@@ -96,13 +96,18 @@ def source_scores(pretrained: nn.Module, finetuned: nn.Module, images: torch.Ten
 
     ``forgetting = before - after`` splits into ``bn_stats = bn_restored - after`` (what restoring only the
     pretrained BatchNorm running statistics recovers) and ``weights = before - bn_restored`` (the rest).
+    The split depends on the order: weights trained together with new statistics may rely on them, so
+    ``bn_stats_alone = before - bn_only`` also reports the other order (the pretrained weights wearing the
+    fine-tuned statistics), the cost of the statistics drift by itself.
     """
     pre = copy.deepcopy(pretrained).cpu().eval()
     before = accuracy(pre, images, labels, normalized=True)
     after = accuracy(with_source_head(finetuned, pre), images, labels, normalized=True)
     restored = accuracy(with_source_head(finetuned, pre, bn_from=pre), images, labels, normalized=True)
-    return {"source_before": before, "source_after": after, "source_bn_restored": restored,
-            "forgetting": before - after, "forgetting_bn_stats": restored - after, "forgetting_weights": before - restored}
+    bn_only = accuracy(with_source_head(pre, pre, bn_from=finetuned), images, labels, normalized=True)
+    return {"source_before": before, "source_after": after, "source_bn_restored": restored, "source_bn_only": bn_only,
+            "forgetting": before - after, "forgetting_bn_stats": restored - after, "forgetting_weights": before - restored,
+            "forgetting_bn_stats_alone": before - bn_only}
 
 
 def l2sp_penalty(model: nn.Module, reference: dict[str, torch.Tensor]) -> torch.Tensor:
