@@ -58,8 +58,8 @@ def lab_command(experiment: str, *, out: str | Path, seeds: int = 3, budget: int
         paths["results"] = _save_csv(df, out / "forgetting.csv")
         paths["tradeoff"] = _save_fig(P.forgetting_tradeoff(df), out / "forgetting_tradeoff.png")
         paths["split"] = _save_fig(P.forgetting_split(df), out / "forgetting_split.png")
-        cols = ["target_accuracy", "source_before", "source_after", "source_bn_restored", "forgetting",
-                "forgetting_bn_stats", "forgetting_weights"]
+        cols = ["target_accuracy", "source_before", "source_after", "forgetting", "forgetting_bn_stats_alone",
+                "forgetting_weights"]
         print((df.groupby("recipe", sort=False)[cols].mean() * 100).round(1).to_string())
     elif experiment == "overfitting":
         curves = lab.learning_curves(task, budget=budget or 20, seeds=seed_list[:1], **kw)
