@@ -6,6 +6,7 @@
     workbench pretrain text ...          pretrain the tiny GPT (or masked LM) on Shakespeare (cached)
     workbench compare text --task genre|shuffled ...   the same comparison on text tasks
     workbench recipes                    the shipped recipes and their settings
+    workbench lab forgetting|overfitting|augmentation|sensitivity|cost   the pitfalls lab (CSV + plots)
 
 User mistakes print one line on stderr and exit with status 2; Ctrl-C exits with 130.
 """
@@ -79,6 +80,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _float_list(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or any(not (v > 0) for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive learning rates separated by commas, like 1e-3,1e-2; got {text!r}")
+    return values
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: WORKBENCH_DEVICE or the best available)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -138,6 +149,23 @@ def build_parser() -> argparse.ArgumentParser:
     _common(ct)
 
     sub.add_parser("recipes", help="list the shipped recipes and their settings")
+
+    lab = sub.add_parser("lab", help="the pitfalls lab: forgetting, overfitting, augmentation, LR sensitivity, cost")
+    lab_sub = lab.add_subparsers(dest="domain", required=True, metavar="EXPERIMENT")
+    lab_help = {"forgetting": "glyph accuracy lost by fine-tuning, BN-statistics vs weight drift, what limits it",
+                "overfitting": "train/test curves at tiny N; early stopping on a carved validation split vs fixed steps",
+                "augmentation": "none vs light augmentation for fine-tuning and scratch at small N",
+                "sensitivity": "LR x recipe grid over seeds (heatmap) and the LR range test",
+                "cost": "seconds and FLOPs of pretraining vs fine-tuning vs scratch, and the break-even task count"}
+    for name, text in lab_help.items():
+        lp = lab_sub.add_parser(name, help=text)
+        lp.add_argument("--out", default=f"runs/lab-{name}", help=f"folder for the CSV and plots (default runs/lab-{name})")
+        lp.add_argument("--seeds", type=_positive_int, default=3, help="paired seeds 0..n-1 (default 3)")
+        lp.add_argument("--budget", type=_positive_int, default=None, help="labeled images N (default depends on the experiment)")
+        lp.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps per run (default 200)")
+        if name == "sensitivity":
+            lp.add_argument("--lrs", type=_float_list, default=None, help="learning rates, e.g. 1e-4,1e-3,1e-2,1e-1")
+        _common(lp)
 
     app = sub.add_parser("app", help="serve the playground notebook as a classroom app (Voila, no code shown)")
     app.add_argument("--port", type=_positive_int, default=8866, help="port (default 8866)")
@@ -269,6 +297,14 @@ def cmd_app(args) -> int:
     return serve_app(args.notebook, port=args.port, ip=args.ip, open_browser=args.open) or 0
 
 
+def cmd_lab(args) -> int:
+    from .experiments.lab_cli import DEFAULT_LRS, lab_command
+
+    lab_command(args.domain, out=args.out, seeds=args.seeds, budget=args.budget, steps=args.steps,
+                lrs=getattr(args, "lrs", None) or DEFAULT_LRS, device=args.device, quiet=args.quiet)
+    return 0
+
+
 COMMANDS = {
     ("app", None): cmd_app,
     ("demo", None): cmd_demo,
@@ -277,6 +313,7 @@ COMMANDS = {
     ("pretrain", "text"): cmd_pretrain_text,
     ("compare", "text"): cmd_compare_text,
     ("recipes", None): cmd_recipes,
+    **{("lab", name): cmd_lab for name in ("forgetting", "overfitting", "augmentation", "sensitivity", "cost")},
 }
 
 

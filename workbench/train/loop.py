@@ -137,12 +137,15 @@ def fit(
     stop_event: threading.Event | None = None,
     log_every: int = 10,
     resume_from=None,
+    optimizer_fn: Callable[[nn.Module, Recipe, torch.device], torch.optim.Optimizer] | None = None,
 ) -> FitResult:
     """Train ``model`` for ``recipe.steps`` steps on ``batches`` (an endless iterator of batches).
 
     ``resume_from``: a folder written by :class:`~workbench.train.resume.Checkpointing`; the run
     continues from its step with its weights, optimizer, scheduler, RNG and batch-iterator states.
     ``model``, ``recipe`` and ``batches`` must be built exactly as for the interrupted run.
+    ``optimizer_fn(model, recipe, device)`` replaces the default AdamW (one param group per layer
+    group, see :func:`make_optimizer`); the LR range test uses it to run plain SGD on a known case.
     """
     device = pick_device(device)
     rank, world_size = distributed.world()
@@ -159,7 +162,7 @@ def fit(
     state = TrainState(model=model, recipe=recipe, total_steps=recipe.steps)
     state.frozen = frozen_groups_at(recipe, names, 0)
     set_frozen(model, state.frozen)
-    optimizer = make_optimizer(model, recipe, device)
+    optimizer = (optimizer_fn or make_optimizer)(model, recipe, device)
     scheduler = build_scheduler(optimizer, recipe.schedule, recipe.steps, recipe.warmup)
     state.optimizer, state.scheduler = optimizer, scheduler
     scaler = torch.amp.GradScaler(device.type) if autocast_dtype(device) == torch.float16 else None
