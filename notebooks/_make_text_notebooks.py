@@ -127,7 +127,7 @@ The cached model took minutes. Here is a small character-level GPT (2 layers, 64
 right now, printing a sample at each evaluation, so you can see the cost: tokens per second and seconds.""",
     """
 live = pretrain_text(tokenizer="char", steps=150, n_layer=2, n_head=4, n_embd=64, block_size=64, eval_every=50,
-                     eval_windows_n=16, progress=False)
+                     eval_windows_n=16, progress=True)
 lm = live.metrics
 print(f"{lm['parameters']:,} parameters, {lm['steps']} steps, {lm['tokens_seen']:,} tokens in {lm['seconds']:.0f} s "
       f"= {lm['tokens_per_second']:.0f} tokens/s; held-out loss {lm['val_loss']:.2f} (uniform: {math.log(char_tok.vocab_size):.2f})")
