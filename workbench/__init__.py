@@ -8,10 +8,11 @@ from .train.checkpoints import load_checkpoint, save_checkpoint
 from .train.freezing import trainable_summary
 from .train.loop import Callback, FitResult, fit
 from .train.recipe import Recipe, get_recipe, recipe_names
+from .train.resume import Checkpointing
 from .train.schedules import preview_schedule
 
 __all__ = [
-    "Callback", "CheckpointError", "FitResult", "Recipe", "TrainingDiverged", "WorkbenchError", "fit", "get_recipe",
+    "Callback", "CheckpointError", "Checkpointing", "FitResult", "Recipe", "TrainingDiverged", "WorkbenchError", "fit", "get_recipe",
     "load_checkpoint", "pick_device", "preview_schedule", "recipe_names", "save_checkpoint", "seed_everything",
     "trainable_summary",
 ]

@@ -69,6 +69,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"--seed takes a whole number >= 0, like 0 or 42; got {text!r}")
+    return value
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: WORKBENCH_DEVICE or the best available)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -87,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     pv = pre_sub.add_parser("vision", help="the small CNN on printed glyphs")
     pv.add_argument("--classes", type=int, choices=(62, 10), default=62, help="62 characters or the 10 digits")
     pv.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps (default 1000)")
-    pv.add_argument("--seed", type=int, default=0)
+    pv.add_argument("--seed", type=_seed, default=0)
     pv.add_argument("--out", default=None, help="also save the checkpoint to this folder")
     pv.add_argument("--rebuild", action="store_true", help="train again even if a cached model exists")
     _common(pv)
@@ -128,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     _common(ct)
 
     sub.add_parser("recipes", help="list the shipped recipes and their settings")
+
+    app = sub.add_parser("app", help="serve the playground notebook as a classroom app (Voila, no code shown)")
+    app.add_argument("--port", type=_positive_int, default=8866, help="port (default 8866)")
+    app.add_argument("--ip", default="127.0.0.1",
+                     help="address to bind (default 127.0.0.1, this machine only); e.g. 0.0.0.0 exposes the app "
+                          "and its Python kernel to the network")
+    app.add_argument("--notebook", default=None, help="notebook to serve (default notebooks/08_playground.ipynb)")
+    app.add_argument("--open", action="store_true", help="open a browser")
     return parser
 
 
@@ -138,9 +156,17 @@ def _print_table(results, out_paths) -> None:
     print("\nwrote " + ", ".join(str(p) for p in out_paths.values()))
 
 
+def _interrupted(pre, steps: int) -> bool:
+    """True (after saying how to resume) when pretraining stopped before ``steps``."""
+    done = pre.metrics.get("steps", steps)
+    if done < steps:
+        print(f"workbench: pretraining interrupted at step {done} of {steps}; run the same command again to resume it", file=sys.stderr)
+    return done < steps
+
+
 def cmd_demo(args) -> int:
     from .experiments.compare import compare
-    from .experiments.pretrain import pretrained_cnn
+    from .experiments.pretrain import PRETRAIN_VISION, pretrained_cnn
     from .experiments.report import write_comparison, writable_dir
     from .experiments.tasks import VisionTask
 
@@ -148,6 +174,8 @@ def cmd_demo(args) -> int:
     start = time.perf_counter()
     print("1/2 pretraining the CNN on printed glyphs (or reusing the cached model) ...", flush=True)
     pre = pretrained_cnn(device=args.device, progress=not args.quiet)
+    if _interrupted(pre, PRETRAIN_VISION.steps):
+        return 130
     m = pre.metrics
     print(f"    held-out fonts accuracy {m.get('val_accuracy', float('nan')):.3f}, "
           f"zero-shot on real digits {m.get('zero_shot_digits', float('nan')):.3f}  [{pre.path}]")
@@ -167,13 +195,18 @@ def cmd_pretrain_vision(args) -> int:
     from .train.checkpoints import save_checkpoint
 
     steps = args.steps or PRETRAIN_VISION.steps
-    pre = pretrained_cnn(classes=args.classes, steps=steps, seed=args.seed, device=args.device, progress=not args.quiet, rebuild=args.rebuild)
-    print(f"pretrained CNN ({args.classes} classes, {steps} steps): " + ", ".join(f"{k}={v:.3f}" for k, v in pre.metrics.items() if isinstance(v, float)))
-    print(f"cached at {pre.path}")
-    if args.out:
+    if args.out:  # fail before training, not after
         from .experiments.report import writable_dir
 
         writable_dir(os.path.dirname(os.path.abspath(args.out)))
+    pre = pretrained_cnn(classes=args.classes, steps=steps, seed=args.seed, device=args.device, progress=not args.quiet, rebuild=args.rebuild)
+    if _interrupted(pre, steps):
+        return 130
+    print(f"pretrained CNN ({args.classes} classes, {steps} steps): " + ", ".join(f"{k}={v:.3f}" for k, v in pre.metrics.items() if isinstance(v, float)))
+    print(f"cached at {pre.path}")
+    from .train.distributed import is_main_process
+
+    if args.out and is_main_process():  # under torchrun, rank 0 writes; every rank holds the same weights
         save_checkpoint(args.out, pre.model, recipe=PRETRAIN_VISION.replace(steps=steps, seed=args.seed), metrics=pre.metrics, history=pre.history)
         print(f"saved to {args.out}")
     return 0
@@ -230,7 +263,14 @@ def cmd_recipes(args) -> int:
     return 0
 
 
+def cmd_app(args) -> int:
+    from .widgets.app import serve_app
+
+    return serve_app(args.notebook, port=args.port, ip=args.ip, open_browser=args.open) or 0
+
+
 COMMANDS = {
+    ("app", None): cmd_app,
     ("demo", None): cmd_demo,
     ("pretrain", "vision"): cmd_pretrain_vision,
     ("compare", "vision"): cmd_compare_vision,
@@ -245,6 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = COMMANDS[(args.command, getattr(args, "domain", None))]
     try:
+        from .train.distributed import init_distributed
+
+        rank, _ = init_distributed()  # under torchrun: join the group; only rank 0 prints and writes
+        if rank != 0:
+            sys.stdout = open(os.devnull, "w")
         return handler(args)
     except WorkbenchError as err:
         print(f"workbench: error: {err}", file=sys.stderr)

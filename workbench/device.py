@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import warnings
 
 import numpy as np
 import torch
@@ -58,3 +59,23 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+def warn_if_nondeterministic(device: torch.device) -> None:
+    """Warn (once per process and device type) that a GPU run is not bitwise repeatable.
+
+    On CPU the same seed gives the same numbers. On CUDA, cuDNN and atomic-add kernels (e.g. the
+    backward of conv and of index operations) may sum in a different order each run, unless
+    ``torch.use_deterministic_algorithms(True)`` is set (and ``CUBLAS_WORKSPACE_CONFIG=:4096:8``),
+    which is slower and raises on ops that have no deterministic version. See docs/reliability.md.
+    """
+    if device.type in ("cuda", "mps") and not torch.are_deterministic_algorithms_enabled() and device.type not in _warned:
+        _warned.add(device.type)
+        warnings.warn(
+            f"training on {device.type}: results can differ slightly between runs with the same seed; for bitwise "
+            "repeatable runs call torch.use_deterministic_algorithms(True) (slower) or train on cpu",
+            stacklevel=3,
+        )
+
+
+_warned: set[str] = set()

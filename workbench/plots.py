@@ -14,12 +14,18 @@ def _fig(figsize=(6, 4), **kw):
     return fig, ax
 
 
+def recipe_colors(results: pd.DataFrame) -> dict[str, str]:
+    """One colour per recipe, fixed by order of appearance, so every plot of a comparison agrees."""
+    return {name: f"C{i % 10}" for i, name in enumerate(pd.unique(results["recipe"]))}
+
+
 def score_vs_budget(results: pd.DataFrame, ax=None):
     """Mean score per recipe against the labeled budget (log x), with +-1 std error bars over seeds."""
     fig, ax = _fig() if ax is None else (ax.figure, ax)
     s = summarize(results)
+    colors = recipe_colors(results)
     for recipe, rows in s.groupby("recipe", sort=False):
-        ax.errorbar(rows.budget, rows["mean"], yerr=rows["std"], marker="o", capsize=3, label=recipe)
+        ax.errorbar(rows.budget, rows["mean"], yerr=rows["std"], marker="o", capsize=3, label=recipe, color=colors[recipe])
     ax.set_xscale("log")
     ax.set_xticks(sorted(s.budget.unique()), [str(b) for b in sorted(s.budget.unique())])
     ax.set_xlabel("labeled examples N (log scale)")
@@ -34,8 +40,9 @@ def paired_gain_vs_budget(results: pd.DataFrame, baseline: str = "scratch", ax=N
     """Paired gain over the baseline (same seed, same subset) per recipe, with +-1 std."""
     fig, ax = _fig() if ax is None else (ax.figure, ax)
     g = paired_gains(results, baseline)
+    colors = recipe_colors(results)
     for recipe, rows in g.groupby("recipe", sort=False):
-        ax.errorbar(rows.budget, rows.gain, yerr=rows["std"], marker="o", capsize=3, label=recipe)
+        ax.errorbar(rows.budget, rows.gain, yerr=rows["std"], marker="o", capsize=3, label=recipe, color=colors[recipe])
     ax.axhline(0, color="black", lw=1)
     ax.set_xscale("log")
     ax.set_xticks(sorted(g.budget.unique()), [str(b) for b in sorted(g.budget.unique())])
@@ -69,18 +76,26 @@ def training_curves(history: list[dict] | pd.DataFrame, metrics=("val_accuracy",
 
 
 def schedule_preview(preview: dict, title: str = "Learning rate per layer group"):
-    """LR of each group over the run (from ``preview_schedule``), unfreeze points marked."""
-    fig, ax = _fig((6, 3.5))
-    for name, lrs in preview["lrs"].items():
-        ax.plot(preview["steps"], lrs, label=name)
-    for step, group in preview["unfreeze"]:
-        ax.axvline(step, color="grey", ls="--", lw=1)
-        ax.text(step, ax.get_ylim()[1], f" unfreeze {group}", rotation=90, va="top", fontsize=8)
-    ax.set_xlabel("step")
-    ax.set_ylabel("learning rate")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    """One small panel per layer group (input at the top), from ``preview_schedule``: the LR is solid
+    while the group trains and dotted while it is frozen; dashed lines mark unfreeze points."""
+    names = list(preview["lrs"])
+    steps = np.asarray(preview["steps"])
+    peak = max(max(v) for v in preview["lrs"].values()) or 1.0
+    fig, axes = plt.subplots(len(names), 1, figsize=(6.5, 0.75 * len(names) + 1.0), sharex=True, sharey=True,
+                             layout="constrained", squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        lrs = np.asarray(preview["lrs"][name], dtype=float)
+        mask = np.asarray(preview.get("trainable", {}).get(name, [True] * len(lrs)))
+        ax.plot(steps, np.where(mask, lrs, np.nan), color="C0")
+        ax.plot(steps, np.where(mask, np.nan, lrs), color="C0", ls=":", alpha=0.5)
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+        ax.set_ylim(0, peak * 1.15)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        for step, group in preview["unfreeze"]:
+            ax.axvline(step, color="grey", ls="--", lw=1 if group == name else 0.5, alpha=1 if group == name else 0.4)
+    axes[-1, 0].set_xlabel("step")
+    fig.suptitle(f"{title}\n(solid: trains, dotted: frozen; peak LR {peak:.3g})", fontsize=10)
     return fig
 
 

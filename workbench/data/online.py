@@ -52,7 +52,13 @@ def image_folder(path: str) -> TargetTask:
     if not Path(path).is_dir():
         raise WorkbenchError(f"image folder {path!r} does not exist; give a folder with one sub-folder per class")
     tf = v2.Compose([v2.Grayscale(), v2.Resize((28, 28)), v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])
-    ds = ImageFolder(path, transform=tf)
+    try:
+        ds = ImageFolder(path, transform=tf)
+    except (FileNotFoundError, OSError) as err:  # no class sub-folders, or none with images in them
+        raise WorkbenchError(f"image folder {path!r} has no class sub-folders with images ({err.__class__.__name__}); "
+                             "put each class's images in its own sub-folder") from None
+    if len(ds.classes) < 2:
+        raise WorkbenchError(f"image folder {path!r} has {len(ds.classes)} class sub-folder; a classifier needs at least 2")
     images = torch.stack([img for img, _ in ds])
     labels = torch.tensor(ds.targets)
     per_class = int(torch.bincount(labels).min())

@@ -78,7 +78,11 @@ class TextTokenizer:
         path = path if path.suffix == ".json" else path / TOKENIZER_FILE
         if not path.exists():
             raise WorkbenchError(f"no {TOKENIZER_FILE} in {path.parent}; save the tokenizer with the model (tokenizer.save(folder))")
-        tok = Tokenizer.from_file(str(path))
+        try:
+            tok = Tokenizer.from_file(str(path))
+        except Exception as err:  # the tokenizers library raises a bare Exception on a damaged file
+            raise WorkbenchError(f"{path} is corrupted or not a tokenizer ({err.__class__.__name__}); save the tokenizer "
+                                 "with its model again") from None
         kind = "char" if tok.decoder is None else "bpe"
         return cls(tok, kind)
 

@@ -48,7 +48,10 @@ def compare(task, recipes: Sequence[str | Recipe], budgets: Sequence[int], seeds
     for budget, seed, recipe in plan:
         if stop_event is not None and stop_event.is_set():
             break
-        run = task.run(recipe, budget, seed)
+        # a stop request also ends the run in progress; that unfinished run is not a result
+        run = task.run(recipe, budget, seed, **({"stop_event": stop_event} if stop_event is not None else {}))
+        if stop_event is not None and stop_event.is_set():
+            break
         row = {"task": task.name, "recipe": recipe.name, "budget": budget, "seed": seed, "metric": task.metric,
                "score": run.score, "seconds": run.seconds, "steps": run.steps}
         rows.append(row)

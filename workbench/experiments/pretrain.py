@@ -34,8 +34,12 @@ class Pretrained:
 
 
 def pretrain_vision(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, seed: int = 0, widths=(16, 32, 64, 128),
-                    device=None, progress: bool = True, callbacks=(), stop_event=None) -> Pretrained:
-    """Train a fresh CNN to recognise ``classes`` printed characters; score it on unseen fonts and real digits."""
+                    device=None, progress: bool = True, callbacks=(), stop_event=None, resume_from=None) -> Pretrained:
+    """Train a fresh CNN to recognise ``classes`` printed characters; score it on unseen fonts and real digits.
+
+    ``resume_from``: a resumable checkpoint of the same call (see :mod:`workbench.train.resume`).
+    ``metrics["steps"]`` is below ``steps`` when the run was stopped or interrupted.
+    """
     recipe = PRETRAIN_VISION.replace(steps=steps, seed=seed)
     bank = glyph_bank(classes)
     train, val = split_by_font(bank)
@@ -52,31 +56,61 @@ def pretrain_vision(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, se
     start = time.perf_counter()
     result: FitResult = fit(model, recipe, glyph_batches(train, recipe.batch_size, gen), evaluate=evaluate,
                             eval_every=max(1, steps // 5), device=device, progress=progress, callbacks=callbacks,
-                            stop_event=stop_event)
+                            stop_event=stop_event, resume_from=resume_from)
     metrics = {**result.metrics, "seconds": time.perf_counter() - start, "steps": result.steps_done}
     return Pretrained(result.model.cpu(), metrics, result.history)
 
 
+#: Bump when the glyph bank, the augmentation or the pretraining recipe changes: old cached models are then ignored.
+PIPELINE_VERSION = 2
+
+
 def _cache_key(classes: int, steps: int, seed: int, widths) -> str:
-    return f"cnn-glyphs{classes}-steps{steps}-seed{seed}-w{'-'.join(map(str, widths))}"
+    return f"cnn-glyphs{classes}-v{PIPELINE_VERSION}-steps{steps}-seed{seed}-w{'-'.join(map(str, widths))}"
 
 
 def pretrained_cnn(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, seed: int = 0, widths=(16, 32, 64, 128),
                    device=None, progress: bool = True, rebuild: bool = False) -> Pretrained:
-    """The cached pretrained CNN, trained (and cached) first if it is missing or unreadable."""
+    """The cached pretrained CNN, trained (and cached) first if it is missing or unreadable.
+
+    While it trains, a resumable checkpoint ``<key>.partial`` is kept beside the cache every 100 steps
+    and on Ctrl-C. An interrupted pretraining is *not* cached as if it were complete: it is returned
+    with a warning (``metrics["steps"] < steps``, ``path`` None), and the next call resumes it.
+    """
+    import shutil
+    import warnings
+
+    from ..train.resume import Checkpointing
+
     path = cache_dir() / "models" / _cache_key(classes, steps, seed, tuple(widths))
+    partial = path.with_name(path.name + ".partial")
     if not rebuild and path.exists():
         try:
             model, meta = load_checkpoint(path)
             return Pretrained(model, meta.get("metrics", {}), meta.get("history", []), str(path))
         except CheckpointError as err:
-            import warnings
-
             warnings.warn(f"cached model unusable ({err}); pretraining again", stacklevel=2)
-    result = pretrain_vision(classes=classes, steps=steps, seed=seed, widths=widths, device=device, progress=progress)
+    if rebuild:
+        shutil.rmtree(partial, ignore_errors=True)
+    kw = dict(classes=classes, steps=steps, seed=seed, widths=widths, device=device, progress=progress,
+              callbacks=[Checkpointing(partial, every=100)])
+    try:
+        result = pretrain_vision(**kw, resume_from=partial if (partial / "training.json").exists() else None)
+    except CheckpointError as err:  # a partial run from another version or damaged: start afresh
+        warnings.warn(f"cannot resume the interrupted pretraining ({err}); starting again", stacklevel=2)
+        shutil.rmtree(partial, ignore_errors=True)
+        result = pretrain_vision(**kw)
+    if result.metrics["steps"] < steps:
+        warnings.warn(f"pretraining stopped at step {result.metrics['steps']} of {steps}; it is kept at {partial} "
+                      "and the next call resumes it", stacklevel=2)
+    from ..train.distributed import is_main_process
+
+    if result.metrics["steps"] < steps or not is_main_process():  # under torchrun only rank 0 writes
+        return result
     save_checkpoint(path, result.model, recipe=PRETRAIN_VISION.replace(steps=steps, seed=seed),
                     data={"source": f"glyphs{classes}", "fonts": "matplotlib ttf", "val": "held-out fonts"},
                     metrics=result.metrics, history=result.history)
+    shutil.rmtree(partial, ignore_errors=True)
     result.path = str(path)
     return result
 
@@ -89,4 +123,8 @@ def resolve_pretrained(pretrained=None, **kw) -> SmallCNN:
         return pretrained
     if isinstance(pretrained, Pretrained):
         return pretrained.model
-    return load_checkpoint(pretrained)[0]
+    model, meta = load_checkpoint(pretrained)
+    if not isinstance(model, SmallCNN):
+        raise CheckpointError(f"{pretrained} holds a {meta.get('arch')!r} model; vision fine-tuning needs a "
+                              f"{SmallCNN.arch!r} checkpoint (make one with: workbench pretrain vision --out FOLDER)")
+    return model

@@ -206,7 +206,7 @@ def pretrained_lm(*, objective: str = "clm", tokenizer: str = "bpe", steps: int 
     if not rebuild and path.exists():
         try:
             model, meta = load_checkpoint(path)
-            return PretrainedText(model, TextTokenizer.load(path), meta.get("metrics", {}), meta.get("history", []), str(path))
+            return PretrainedText(model, matching_tokenizer(path, model), meta.get("metrics", {}), meta.get("history", []), str(path))
         except Exception as err:  # noqa: BLE001 - an unusable cache entry is rebuilt, never trusted
             import warnings
 
@@ -228,8 +228,17 @@ def save_pretrained_text(path, result: PretrainedText) -> str:
     return str(path)
 
 
+def matching_tokenizer(path, model: TinyLM) -> TextTokenizer:
+    """The tokenizer saved beside ``model`` in ``path``, refused if its vocabulary is not the model's."""
+    tokenizer = TextTokenizer.load(path)
+    if tokenizer.vocab_size != model.config.vocab_size:
+        raise CheckpointError(f"the tokenizer in {path} has {tokenizer.vocab_size} tokens but the model was trained with "
+                              f"{model.config.vocab_size}; they do not belong together: save the model with its own tokenizer")
+    return tokenizer
+
+
 def load_pretrained_text(path) -> PretrainedText:
     model, meta = load_checkpoint(path)
     if not isinstance(model, TinyLM):
         raise CheckpointError(f"{path} holds a {type(model).__name__}, not a pretrained language model")
-    return PretrainedText(model, TextTokenizer.load(path), meta.get("metrics", {}), meta.get("history", []), str(path))
+    return PretrainedText(model, matching_tokenizer(path, model), meta.get("metrics", {}), meta.get("history", []), str(path))

@@ -45,8 +45,12 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fh.fileno())
 
 
-def save_checkpoint(path: str | Path, model: nn.Module, **meta) -> Path:
-    """Save ``model`` and JSON-able ``meta`` (recipe, data, metrics, ...) to the folder ``path``."""
+def save_checkpoint(path: str | Path, model: nn.Module, *, files: dict[str, bytes] | None = None, **meta) -> Path:
+    """Save ``model`` and JSON-able ``meta`` (recipe, data, metrics, ...) to the folder ``path``.
+
+    ``files`` (name -> bytes) are written into the folder too, inside the same atomic swap (the
+    resumable training state of :mod:`workbench.train.resume` uses this).
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,6 +69,8 @@ def save_checkpoint(path: str | Path, model: nn.Module, **meta) -> Path:
         for key, value in meta.items():
             record[key] = value.to_dict() if hasattr(value, "to_dict") else value
         (tmp / META).write_text(json.dumps(record, indent=2, default=str))
+        for name, data in (files or {}).items():
+            (tmp / name).write_bytes(data)
         _fsync_dir(tmp)
         old = path.with_name(f".{path.name}.old")
         if old.exists():

@@ -6,13 +6,17 @@ AMP on GPU, periodic evaluation, optional early stopping. It returns a :class:`F
 ``history`` is a list of plain records (one per logged step or evaluation).
 
 Stopping is always clean: a stop request (``state.request_stop()``, a ``threading.Event``, a widget's
-Stop button) or Ctrl-C ends the run at the next step and keeps the model and the history so far. A
-NaN or infinite loss restores the last good weights and raises :class:`TrainingDiverged`.
+Stop button) or Ctrl-C ends the run at the next step and keeps the model and the history so far. In
+the main thread the first Ctrl-C is deferred to the end of the current step (a second one interrupts
+at once), so the state a :class:`~workbench.train.resume.Checkpointing` callback saves is consistent.
+``fit(..., resume_from=folder)`` continues such a run exactly where it stopped. A NaN or infinite
+loss restores the last good weights and raises :class:`TrainingDiverged`.
 """
 from __future__ import annotations
 
 import copy
 import math
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,9 +26,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..device import autocast, autocast_dtype, pick_device
+from ..device import autocast, autocast_dtype, pick_device, warn_if_nondeterministic
 from ..errors import TrainingDiverged
 from ..models.groups import layer_groups
+from . import distributed
 from .freezing import frozen_groups_at, param_groups, set_frozen, set_train_mode
 from .recipe import Recipe
 from .schedules import build_scheduler
@@ -46,6 +51,16 @@ class TrainState:
     stop_reason: str | None = None
     optimizer: torch.optim.Optimizer | None = None
     scheduler: object = None
+    # what a resumable checkpoint needs beyond the above (see workbench.train.resume)
+    batches: object = None  # the batch iterator; resumable when it has state_dict()/load_state_dict()
+    scaler: object = None
+    running: torch.Tensor | None = None  # loss summed since the last log, and how many steps that is
+    since_log: int = 0
+    best_score: float = -math.inf  # early stopping: best monitored score (sign-adjusted), its step, weights
+    best_step: int | None = None
+    best_weights: dict | None = None
+    bad_evals: int = 0
+    in_step: bool = False  # True while a step is half done (a mid-step interrupt makes the state unsaveable)
 
     def request_stop(self, reason: str = "stopped") -> None:
         self.stop_reason = self.stop_reason or reason
@@ -78,6 +93,8 @@ class Callback:
     def on_start(self, state: TrainState) -> None: ...
     def on_log(self, state: TrainState) -> None: ...
     def on_eval(self, state: TrainState) -> None: ...
+    def on_stop(self, state: TrainState) -> None:
+        """The step loop ended (done, stopped, Ctrl-C); the model still has its last trained weights."""
     def on_end(self, state: TrainState) -> None: ...
 
 
@@ -119,11 +136,25 @@ def fit(
     progress: bool = True,
     stop_event: threading.Event | None = None,
     log_every: int = 10,
+    resume_from=None,
 ) -> FitResult:
-    """Train ``model`` for ``recipe.steps`` steps on ``batches`` (an endless iterator of batches)."""
+    """Train ``model`` for ``recipe.steps`` steps on ``batches`` (an endless iterator of batches).
+
+    ``resume_from``: a folder written by :class:`~workbench.train.resume.Checkpointing`; the run
+    continues from its step with its weights, optimizer, scheduler, RNG and batch-iterator states.
+    ``model``, ``recipe`` and ``batches`` must be built exactly as for the interrupted run.
+    """
     device = pick_device(device)
+    rank, world_size = distributed.world()
+    if world_size > 1 and device.type == "cuda":
+        device = torch.device("cuda", torch.cuda.current_device())
+    warn_if_nondeterministic(device)
     model.to(device)
     loss_fn = loss_fn or cross_entropy_loss(recipe.label_smoothing)
+    if world_size > 1:
+        batches = distributed.shard_batches(batches, rank, world_size)
+        progress = progress and rank == 0
+        callbacks = callbacks if rank == 0 else [cb for cb in callbacks if getattr(cb, "all_ranks", False)]
     names = list(layer_groups(model))
     state = TrainState(model=model, recipe=recipe, total_steps=recipe.steps)
     state.frozen = frozen_groups_at(recipe, names, 0)
@@ -132,11 +163,20 @@ def fit(
     scheduler = build_scheduler(optimizer, recipe.schedule, recipe.steps, recipe.warmup)
     state.optimizer, state.scheduler = optimizer, scheduler
     scaler = torch.amp.GradScaler(device.type) if autocast_dtype(device) == torch.float16 else None
-    set_train_mode(model, state.frozen, recipe.bn)
-    higher_is_better = not monitor.endswith("loss")
-    best_score, best_step, best_weights, bad_evals = -math.inf, None, None, 0
-    last_good = copy.deepcopy(model.state_dict())
     batch_iter: Iterator = iter(batches)
+    state.batches, state.scaler = batch_iter, scaler
+    state.running = torch.zeros((), device=device)
+    if resume_from is not None:
+        from .resume import restore_training_state
+
+        restore_training_state(resume_from, state, device)
+        state.frozen = frozen_groups_at(recipe, names, state.step)
+        set_frozen(model, state.frozen)
+    set_train_mode(model, state.frozen, recipe.bn)
+    # what forward passes go through: the model itself, or its DDP wrapper (re-made when groups unfreeze)
+    trained = distributed.wrap(model, device) if world_size > 1 else model
+    higher_is_better = not monitor.endswith("loss")
+    last_good = copy.deepcopy(model.state_dict())
 
     bar = None
     if progress:
@@ -147,7 +187,6 @@ def fit(
         cb.on_start(state)
 
     def run_eval() -> None:
-        nonlocal best_score, best_step, best_weights, bad_evals
         model.eval()
         with torch.no_grad(), autocast(device):
             state.metrics = dict(evaluate(model))
@@ -157,16 +196,21 @@ def fit(
             cb.on_eval(state)
         if recipe.early_stopping and monitor in state.metrics:
             score = state.metrics[monitor] if higher_is_better else -state.metrics[monitor]
-            if score > best_score:
-                best_score, best_step, bad_evals = score, state.step, 0
-                best_weights = copy.deepcopy(model.state_dict())
+            if score > state.best_score:
+                state.best_score, state.best_step, state.bad_evals = score, state.step, 0
+                state.best_weights = copy.deepcopy(model.state_dict())
             else:
-                bad_evals += 1
-                if bad_evals >= recipe.early_stopping:
+                state.bad_evals += 1
+                if state.bad_evals >= recipe.early_stopping:
                     state.request_stop("early_stopping")
 
-    running = torch.zeros((), device=device)
-    since_log = 0
+    def on_sigint(signum, frame) -> None:  # first Ctrl-C: finish this step, then stop; second: at once
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        state.request_stop("interrupted")
+
+    previous_handler = None
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous_handler = signal.signal(signal.SIGINT, on_sigint)
     try:
         while state.step < recipe.steps:
             if stop_event is not None and stop_event.is_set():
@@ -179,9 +223,12 @@ def fit(
                     state.frozen = frozen
                     set_frozen(model, frozen)
                     set_train_mode(model, frozen, recipe.bn)
+                    if world_size > 1:
+                        trained = distributed.wrap(model, device)
+            state.in_step = True
             batch = _to(next(batch_iter), device)
             with autocast(device):
-                loss = loss_fn(model, batch)
+                loss = loss_fn(trained, batch)
             optimizer.zero_grad(set_to_none=True)
             if scaler is not None:
                 scaler.scale(loss).backward()
@@ -200,12 +247,14 @@ def fit(
             if logging:  # the LRs this step used, before the scheduler moves them on
                 used_lrs = {f"lr/{g['name']}": g["lr"] for g in optimizer.param_groups}
             scheduler.step()
-            running += loss.detach()
-            since_log += 1
+            state.running += loss.detach()
+            state.since_log += 1
+            state.in_step = False
             if logging:
-                state.loss = (running / since_log).item()  # the only host sync, once per log_every steps
-                running.zero_()
-                since_log = 0
+                # the only host sync, once per log_every steps (and the one all-reduce of the loss under DDP)
+                state.loss = distributed.mean_across_ranks(state.running / state.since_log).item()
+                state.running.zero_()
+                state.since_log = 0
                 if not math.isfinite(state.loss):
                     model.load_state_dict(last_good)
                     raise TrainingDiverged(
@@ -226,14 +275,20 @@ def fit(
     except KeyboardInterrupt:
         state.request_stop("interrupted")
     finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
         if bar is not None:
             bar.close()
+    for cb in callbacks:
+        if hasattr(cb, "on_stop"):  # callbacks that do not subclass Callback may lack this newer event
+            cb.on_stop(state)
     if evaluate is not None and state.stop_reason != "interrupted":
         run_eval()
-    if best_weights is not None and best_step is not None:
-        model.load_state_dict(best_weights)
-        state.metrics = {**state.metrics, f"best_{monitor}": best_score if higher_is_better else -best_score}
+    if state.best_weights is not None and state.best_step is not None:
+        model.load_state_dict(state.best_weights)
+        best = state.best_score if higher_is_better else -state.best_score
+        state.metrics = {**state.metrics, f"best_{monitor}": best}
     model.eval()
     for cb in callbacks:
         cb.on_end(state)
-    return FitResult(model, state.history, state.step, state.seconds, state.stop_reason, best_step, state.metrics)
+    return FitResult(model, state.history, state.step, state.seconds, state.stop_reason, state.best_step, state.metrics)

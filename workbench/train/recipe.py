@@ -141,7 +141,7 @@ def recipe_names(domain: str = "vision") -> list[str]:
     return list(RECIPE_BOOKS[domain])
 
 
-def get_recipe(name: str | Recipe, domain: str = "vision", **changes) -> Recipe:
+def get_recipe(name: str | Recipe, domain: str = "vision", /, **changes) -> Recipe:
     """A shipped recipe by name (with optional field changes), or a Recipe passed through."""
     if isinstance(name, Recipe):
         return name.replace(**changes) if changes else name

@@ -44,16 +44,24 @@ def build_scheduler(optimizer: torch.optim.Optimizer, name: str, total_steps: in
 def preview_schedule(recipe: Recipe, group_names: list[str]) -> dict:
     """LR of every group at every step of ``recipe``, plus the gradual-unfreezing points.
 
-    Returns ``{"steps": [...], "lrs": {group: [...]}, "unfreeze": [(step, group), ...]}``.
+    Returns ``{"steps": [...], "lrs": {group: [...]}, "trainable": {group: [bool, ...]},
+    "unfreeze": [(step, group), ...]}``: a frozen group has an LR in the optimizer but does not learn.
     """
+    from .freezing import frozen_groups_at
+
     params = [torch.nn.Parameter(torch.zeros(1)) for _ in group_names]
     groups = [{"params": [p], "lr": lr, "name": n} for p, lr, n in zip(params, group_lrs(recipe, group_names), group_names)]
     opt = torch.optim.SGD(groups, lr=recipe.lr)
     scheduler = build_scheduler(opt, recipe.schedule, recipe.steps, recipe.warmup)
     lrs: dict[str, list[float]] = {n: [] for n in group_names}
-    for _ in range(recipe.steps):
+    trainable: dict[str, list[bool]] = {n: [] for n in group_names}
+    frozen = frozen_groups_at(recipe, group_names, 0)
+    for step in range(recipe.steps):
+        if recipe.unfreeze_every and step % recipe.unfreeze_every == 0:
+            frozen = frozen_groups_at(recipe, group_names, step)
         for g in opt.param_groups:
             lrs[g["name"]].append(g["lr"])
+            trainable[g["name"]].append(g["name"] not in frozen)
         opt.step()
         scheduler.step()
-    return {"steps": list(range(recipe.steps)), "lrs": lrs, "unfreeze": unfreeze_points(recipe, group_names)}
+    return {"steps": list(range(recipe.steps)), "lrs": lrs, "trainable": trainable, "unfreeze": unfreeze_points(recipe, group_names)}

@@ -1,0 +1,208 @@
+"""Speed and memory benchmarks: each prints `<name> ratio=<x.xx> (<what was compared>)`.
+
+Every ratio compares against a baseline measured in the same process, interleaved round by round,
+because these machines are noisy: absolute times mean little, ratios travel. Details go to a JSON
+file (default benchmarks/results/latest.json). Not part of the test suite.
+
+    python benchmarks/run.py            # all benchmarks
+    python benchmarks/run.py --quick    # under 3 minutes on 2 cores
+    python benchmarks/run.py --only fit_vs_plain_loop,data_vs_training
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from workbench.data.batches import glyph_batches  # noqa: E402
+from workbench.data.glyphs import glyph_bank  # noqa: E402
+from workbench.models.cnn import CNNConfig, SmallCNN  # noqa: E402
+from workbench.train.loop import fit  # noqa: E402
+from workbench.train.recipe import Recipe  # noqa: E402
+
+
+def _batches(n: int, batch: int = 128):
+    gen = torch.Generator().manual_seed(0)
+    it = glyph_batches(glyph_bank(62), batch, gen)
+    return [next(it) for _ in range(n)]
+
+
+def _cycle(items):
+    while True:
+        yield from items
+
+
+def bench_fit_vs_plain_loop(quick: bool) -> dict:
+    """images/s of workbench.fit against a minimal hand-written loop: same model, data, batch, optimizer."""
+    steps, rounds = (40, 3) if quick else (100, 5)
+    data = _batches(20)
+    recipe = Recipe(name="bench", init="scratch", lr=3e-3, schedule="onecycle", steps=steps, batch_size=128, label_smoothing=0.1)
+
+    def plain() -> float:
+        torch.manual_seed(0)
+        model = SmallCNN(CNNConfig(num_classes=62))
+        opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4, fused=True)
+        model.train()
+        it = _cycle(data)
+        start = time.perf_counter()
+        for _ in range(steps):
+            x, y = next(it)
+            loss = F.cross_entropy(model(x), y, label_smoothing=0.1)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        return steps * 128 / (time.perf_counter() - start)
+
+    def workbench_fit() -> float:
+        torch.manual_seed(0)
+        model = SmallCNN(CNNConfig(num_classes=62))
+        start = time.perf_counter()
+        fit(model, recipe, _cycle(data), device="cpu", progress=False)
+        return steps * 128 / (time.perf_counter() - start)
+
+    plain(), workbench_fit()  # warm-up
+    a, b = [], []
+    for _ in range(rounds):
+        a.append(plain())
+        b.append(workbench_fit())
+    ratio = statistics.median(b) / statistics.median(a)
+    return {"ratio": ratio, "what": "workbench fit images/s / plain PyTorch loop images/s, small CNN, batch 128, CPU",
+            "fit_images_per_s": statistics.median(b), "plain_images_per_s": statistics.median(a), "goal": ">= 1.00"}
+
+
+def bench_data_vs_training(quick: bool) -> dict:
+    """Batches/s the glyph pipeline produces over the rate training consumes them (1 = data-bound)."""
+    n = 20 if quick else 60
+    gen = torch.Generator().manual_seed(0)
+    it = glyph_batches(glyph_bank(62), 128, gen)
+    next(it)
+    start = time.perf_counter()
+    for _ in range(n):
+        next(it)
+    produce = n / (time.perf_counter() - start)
+    data = _batches(10)
+    recipe = Recipe(name="bench", init="scratch", steps=n, batch_size=128)
+    model = SmallCNN(CNNConfig(num_classes=62))
+    start = time.perf_counter()
+    fit(model, recipe, _cycle(data), device="cpu", progress=False)
+    consume = n / (time.perf_counter() - start)
+    return {"ratio": produce / consume, "what": "glyph batches/s produced / batches/s the CNN trains on (batch 128)",
+            "produced_per_s": produce, "consumed_per_s": consume, "goal": ">= 3"}
+
+
+class MinimalGPT(torch.nn.Module):
+    """The baseline: a plain nn.Module GPT with scaled_dot_product_attention, nothing else."""
+
+    def __init__(self, vocab: int, n_layer: int, n_head: int, n_embd: int, block: int):
+        super().__init__()
+        nn = torch.nn
+        self.n_head = n_head
+        self.tok, self.pos = nn.Embedding(vocab, n_embd), nn.Embedding(block, n_embd)
+        self.blocks = nn.ModuleList(
+            nn.ModuleDict({"ln1": nn.LayerNorm(n_embd), "qkv": nn.Linear(n_embd, 3 * n_embd), "proj": nn.Linear(n_embd, n_embd),
+                           "ln2": nn.LayerNorm(n_embd), "mlp": nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.GELU(), nn.Linear(4 * n_embd, n_embd))})
+            for _ in range(n_layer))
+        self.ln_f, self.head = nn.LayerNorm(n_embd), nn.Linear(n_embd, vocab, bias=False)
+
+    def forward(self, ids):
+        B, T = ids.shape
+        x = self.tok(ids) + self.pos(torch.arange(T))
+        for b in self.blocks:
+            q, k, v = b["qkv"](b["ln1"](x)).split(x.shape[-1], dim=2)
+            q, k, v = (t.view(B, T, self.n_head, -1).transpose(1, 2) for t in (q, k, v))
+            x = x + b["proj"](F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, -1))
+            x = x + b["mlp"](b["ln2"](x))
+        return self.head(self.ln_f(x))
+
+
+def bench_gpt_vs_minimal_gpt(quick: bool) -> dict:
+    """Training tokens/s of the workbench's TinyLM against a minimal GPT of the same size and optimizer."""
+    from workbench.models.text import TinyConfig, TinyLM
+
+    vocab, layers, heads, dim, block, batch = 2048, 4, 4, 128, 128, 16
+    steps, rounds = (8, 3) if quick else (20, 5)
+    g = torch.Generator().manual_seed(0)
+    data = [torch.randint(0, vocab, (batch, block + 1), generator=g) for _ in range(4)]
+
+    def timed(model) -> float:
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=True)
+        model.train()
+        start = time.perf_counter()
+        for i in range(steps):
+            ids = data[i % len(data)]
+            loss = F.cross_entropy(model(ids[:, :-1]).reshape(-1, vocab), ids[:, 1:].reshape(-1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        return steps * batch * block / (time.perf_counter() - start)
+
+    torch.manual_seed(0)
+    ours = TinyLM(TinyConfig(vocab_size=vocab, n_layer=layers, n_head=heads, n_embd=dim, block_size=block))
+    base = MinimalGPT(vocab, layers, heads, dim, block)
+    n_ours, n_base = (sum(p.numel() for p in m.parameters()) for m in (ours, base))
+    timed(ours), timed(base)  # warm-up
+    a, b = [], []
+    for _ in range(rounds):
+        a.append(timed(base))
+        b.append(timed(ours))
+    return {"ratio": statistics.median(b) / statistics.median(a),
+            "what": f"workbench TinyLM tokens/s / minimal hand-written GPT tokens/s, {layers}x{dim}, context {block}, batch {batch}",
+            "ours_tokens_per_s": statistics.median(b), "minimal_tokens_per_s": statistics.median(a),
+            "parameters": {"ours": n_ours, "minimal": n_base}, "goal": ">= 1.00"}
+
+
+def bench_demo(quick: bool) -> dict:
+    """Wall seconds and peak resident memory of `workbench demo` in a fresh process (cached model reused)."""
+    out = ROOT / "benchmarks" / "results" / "demo"
+    cmd = [sys.executable, "-m", "workbench", "demo", "--quiet", "--out", str(out)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-2000:])
+    return {"ratio": seconds / 300.0, "what": "workbench demo wall seconds / the 300 s goal (<= 1.00 meets it)",
+            "seconds": seconds, "peak_rss_mb": peak_mb, "peak_rss_ratio_to_2GB": peak_mb / 2048}
+
+
+BENCHMARKS = {"fit_vs_plain_loop": bench_fit_vs_plain_loop, "gpt_vs_minimal_gpt": bench_gpt_vs_minimal_gpt,
+              "data_vs_training": bench_data_vs_training, "demo_seconds": bench_demo}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="fewer steps and rounds; skips the demo")
+    p.add_argument("--only", default=None, help="comma-separated benchmark names: " + ", ".join(BENCHMARKS))
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "latest.json"))
+    args = p.parse_args(argv)
+    names = args.only.split(",") if args.only else [n for n in BENCHMARKS if not (args.quick and n == "demo_seconds")]
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        p.error(f"unknown benchmark(s) {unknown}; choose from {', '.join(BENCHMARKS)}")
+    results = {"machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+                           "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M")}}
+    for name in names:
+        r = BENCHMARKS[name](args.quick)
+        results[name] = r
+        print(f"{name} ratio={r['ratio']:.2f} ({r['what']})", flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2))
+    print(f"details: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
