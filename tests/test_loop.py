@@ -84,3 +84,17 @@ def test_early_stopping_restores_the_best_weights(tiny_cnn):
               eval_every=10, progress=False)
     assert res.stop_reason == "early_stopping" and res.best_step == 20 and res.steps_done == 40
     assert res.metrics["best_val_accuracy"] == 0.9
+
+
+def test_cpu_threads_follow_workbench_threads(tiny_cnn, monkeypatch):
+    from workbench.device import configure_cpu_threads
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("WORKBENCH_THREADS", "1")
+        fit(tiny_cnn, get_recipe("finetune", steps=2), endless(), progress=False)
+        assert torch.get_num_threads() == 1
+        monkeypatch.setenv("WORKBENCH_THREADS", "2")
+        assert configure_cpu_threads() == 2
+    finally:
+        torch.set_num_threads(before)

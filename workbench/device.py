@@ -38,6 +38,21 @@ def pick_device(requested: str | torch.device | None = None) -> torch.device:
     return torch.device(name)
 
 
+def configure_cpu_threads() -> int:
+    """Use one intra-op thread on machines with two cores or fewer (``WORKBENCH_THREADS`` overrides).
+
+    The models here are small, so a second thread buys little on an idle laptop, and while anything
+    else runs (JupyterLab, the browser, a second notebook) OpenMP's spinning threads made steps 2-7x
+    slower on the 2-core course machines. Returns the thread count in force.
+    """
+    wanted = os.environ.get("WORKBENCH_THREADS")
+    if wanted:
+        torch.set_num_threads(max(1, int(wanted)))
+    elif (os.cpu_count() or 1) <= 2 and torch.get_num_threads() > 1:
+        torch.set_num_threads(1)
+    return torch.get_num_threads()
+
+
 def autocast_dtype(device: torch.device) -> torch.dtype | None:
     """bf16 on GPUs that support it, fp16 on other GPUs, none (fp32) on CPU."""
     if device.type == "cuda":

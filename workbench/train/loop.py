@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..device import autocast, autocast_dtype, pick_device, warn_if_nondeterministic
+from ..device import autocast, autocast_dtype, configure_cpu_threads, pick_device, warn_if_nondeterministic
 from ..errors import TrainingDiverged
 from ..models.groups import layer_groups
 from . import distributed
@@ -152,6 +152,8 @@ def fit(
     if world_size > 1 and device.type == "cuda":
         device = torch.device("cuda", torch.cuda.current_device())
     warn_if_nondeterministic(device)
+    if device.type == "cpu":
+        configure_cpu_threads()
     model.to(device)
     loss_fn = loss_fn or cross_entropy_loss(recipe.label_smoothing)
     if world_size > 1:
