@@ -19,7 +19,7 @@ import time
 
 from .errors import WorkbenchError
 
-DEMO_BUDGETS = (10, 20, 50, 100, 500)
+DEMO_BUDGETS = (10, 20, 50, 100)
 DEMO_SEEDS = {10: 5, 20: 5, "default": 2}
 DEMO_RECIPES = ("scratch", "probe", "discriminative")
 
