@@ -177,6 +177,25 @@ print(f"shuffled: {len(shuffled.pool.texts) // 2} pool pairs, {len(shuffled.test
 print("\\nA real passage and its twin:\\n", shuffled.test.texts[0], "\\n", shuffled.test.texts[1])
 """,
     """md:
+## Which groups train, and when: the same panels as for the CNN
+
+The transformer's layer groups are the embeddings, one group per block and the head. Tick a group to
+freeze it (everything below it freezes too: a recipe freezes the first groups) and watch the trainable
+count and the schedule preview change: gradual unfreezing releases one block at a time from the top.""",
+    """
+import copy, traitlets
+from IPython.display import display
+from workbench.models.groups import layer_groups
+from workbench.widgets import FreezePanel, SchedulePanel
+
+freeze = FreezePanel(copy.deepcopy(pre.model), get_recipe("gradual", "text"))
+schedule = SchedulePanel(list(layer_groups(freeze.model)), freeze.recipe)
+traitlets.link((freeze, "recipe"), (schedule, "recipe"))
+display(freeze, schedule)
+freeze.checkboxes["block3"].value = False  # what a click does: block3 and above train from step 0
+assert schedule.recipe.frozen == 3 and schedule.preview["unfreeze"][0] == (30, "block2")
+""",
+    """md:
 ## Task 1: genre
 
 Recipes: `scratch` (same transformer, random init, all trained), `probe` (pretrained, frozen backbone, new
