@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import re
 import socket
 import subprocess
 import sys
@@ -185,6 +186,12 @@ def exercise_playground(page, name: str, metrics: dict) -> None:
                            arg=[f"{freeze} .wb-trainable-total", before], timeout=10_000)
     page.wait_for_function("sel => !document.querySelector(sel).textContent.includes('frozen=')", arg=summary,
                            timeout=10_000)
+    # the longest run the steps slider allows (keyboard End on its handle), so that on a fast machine the
+    # run is still going when Stop is pressed below
+    steps_slider = page.locator(f"{sched} .widget-slider", has=page.locator("label", has_text=re.compile(r"^steps$")))
+    steps_slider.locator(".noUi-handle").first.focus()
+    page.keyboard.press("End")
+    _wait_text(page, summary, "1000 steps")
     print(name, "recipe before Run:", _text(page, summary))
 
     # 3. Run: the progress bar moves and the plot is replaced in place, often
