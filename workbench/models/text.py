@@ -108,6 +108,13 @@ class _Base(PreTrainedModel):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
 
+    def _build_body(self, config: TinyConfig) -> None:
+        """Embeddings, blocks, final norm and LM head: the part the LM and the classifier share."""
+        self.embeddings = Embeddings(config)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
+        self.ln_f = nn.LayerNorm(config.n_embd)
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+
     def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """(B, T, n_embd) after the final norm."""
         if input_ids.shape[1] > self.config.block_size:
@@ -138,10 +145,7 @@ class TinyLM(_Base):
 
     def __init__(self, config: TinyConfig):
         super().__init__(config)
-        self.embeddings = Embeddings(config)
-        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
-        self.ln_f = nn.LayerNorm(config.n_embd)
-        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self._build_body(config)
         self.post_init()
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -181,10 +185,7 @@ class TinyClassifier(_Base):
 
     def __init__(self, config: TinyConfig):
         super().__init__(config)
-        self.embeddings = Embeddings(config)
-        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
-        self.ln_f = nn.LayerNorm(config.n_embd)
-        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self._build_body(config)
         self.classifier = nn.Linear(config.n_embd, config.num_labels)
         self.loss_scale = nn.Parameter(torch.zeros(config.num_labels))  # for pooling="lm": logit = scale * loss + bias
         self.post_init()

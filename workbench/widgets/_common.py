@@ -95,6 +95,23 @@ class RecipePanel(widgets.VBox):
         self.recipe = new
 
 
+class BackgroundRun:
+    """Stop and wait for a panel whose work runs in ``self._thread`` and watches ``self._stop_event``."""
+
+    def stop(self) -> None:
+        """Ask the run to end at its next step; the model and history so far are kept."""
+        if self.running and not self._stop_event.is_set():
+            self._stop_clicked = time.perf_counter()
+            self._stop_event.set()
+            self.status.value = "stopping …"
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run ends (for scripts and tests); True if it has ended."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running
+
+
 class Throttle:
     """True at most once per ``interval`` seconds (the first call is always True)."""
 

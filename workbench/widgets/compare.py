@@ -17,7 +17,7 @@ from .. import plots  # imported here, in the kernel's main thread, not first in
 from ..errors import WorkbenchError
 from ..experiments.compare import COLUMNS, compare, paired_gains, seeds_for
 from ..train.recipe import Recipe, get_recipe, recipe_names
-from ._common import RecipePanel, figure, image_widget, one_line, png
+from ._common import BackgroundRun, RecipePanel, figure, image_widget, one_line, png
 
 YOURS = "yours"
 
@@ -66,7 +66,7 @@ def gains_html(gains: pd.DataFrame, baseline: str) -> str:
             f"{rows}</table>")
 
 
-class ComparePanel(RecipePanel):
+class ComparePanel(BackgroundRun, RecipePanel):
     """Kernel-side state: ``results`` (one row per finished run), ``gains``, ``running``, ``plan_size``."""
 
     def __init__(self, task, recipe: Recipe | None = None, *, recipes=("scratch", "discriminative"),
@@ -146,16 +146,6 @@ class ComparePanel(RecipePanel):
                                         name="workbench-compare")
         self._thread.start()
 
-    def stop(self) -> None:
-        if self.running and not self._stop_event.is_set():
-            self._stop_clicked = time.perf_counter()
-            self._stop_event.set()
-            self.status.value = "stopping …"
-
-    def wait(self, timeout: float | None = None) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return not self.running
 
     def _work(self, recipes, budgets, seeds) -> None:
         try:

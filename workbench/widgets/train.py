@@ -16,7 +16,7 @@ import ipywidgets as widgets
 
 from ..train.loop import Callback, TrainState
 from ..train.recipe import Recipe
-from ._common import RecipePanel, figure, image_widget, one_line, png
+from ._common import BackgroundRun, RecipePanel, figure, image_widget, one_line, png
 
 BUDGETS = (10, 20, 50, 100, 500, 1000, 4000)
 
@@ -79,7 +79,7 @@ class _Live(Callback):
                                   "measuring test accuracy …")
 
 
-class TrainPanel(RecipePanel):
+class TrainPanel(BackgroundRun, RecipePanel):
     """Run ``recipe`` on ``task`` at a labeled budget and seed; Stop keeps what was learned so far.
 
     Kernel-side state: ``running``, ``history`` (live), ``result`` (a RunResult once the run ends,
@@ -157,18 +157,6 @@ class TrainPanel(RecipePanel):
         self._thread.start()
         threading.Thread(target=self._plotter, args=(self._thread,), daemon=True, name="workbench-plot").start()
 
-    def stop(self) -> None:
-        """Ask the run to end at its next step; the model and history so far are kept."""
-        if self.running and not self._stop_event.is_set():
-            self._stop_clicked = time.perf_counter()
-            self._stop_event.set()
-            self.status.value = "stopping …"
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the run ends (for scripts and tests); True if it has ended."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return not self.running
 
     def _work(self, recipe: Recipe, budget: int, seed: int) -> None:
         status, problem = "failed", ""
