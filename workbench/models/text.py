@@ -45,6 +45,11 @@ class TinyConfig(PretrainedConfig):
         super().__init__(pad_token_id=pad_token_id, **kwargs)
 
 
+def _dropout(p: float) -> nn.Module:
+    """Dropout, or nothing at all when ``p`` is 0 (the default): an identity costs no call in the hot loop."""
+    return nn.Dropout(p) if p > 0 else nn.Identity()
+
+
 class SelfAttention(nn.Module):
     def __init__(self, c: TinyConfig):
         super().__init__()
@@ -56,11 +61,12 @@ class SelfAttention(nn.Module):
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        p = self.dropout if self.training else 0.0
         if self.causal:  # right padding never matters to a causal model: real tokens only look back
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=p)
         else:  # bidirectional: every token may look at every real (non-pad) token
             attn_mask = None if pad_mask is None else pad_mask[:, None, None, :].bool()
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=p)
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
 
 
@@ -73,7 +79,7 @@ class Block(nn.Module):
         self.attn = SelfAttention(c)
         self.ln2 = nn.LayerNorm(c.n_embd)
         self.mlp = nn.Sequential(nn.Linear(c.n_embd, 4 * c.n_embd), nn.GELU(), nn.Linear(4 * c.n_embd, c.n_embd))
-        self.drop = nn.Dropout(c.dropout)
+        self.drop = _dropout(c.dropout)
 
     def forward(self, x: torch.Tensor, pad_mask: torch.Tensor | None = None) -> torch.Tensor:
         x = x + self.drop(self.attn(self.ln1(x), pad_mask))
@@ -85,7 +91,7 @@ class Embeddings(nn.Module):
         super().__init__()
         self.tok = nn.Embedding(c.vocab_size, c.n_embd)
         self.pos = nn.Embedding(c.block_size, c.n_embd)
-        self.drop = nn.Dropout(c.dropout)
+        self.drop = _dropout(c.dropout)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         pos = torch.arange(ids.shape[1], device=ids.device)

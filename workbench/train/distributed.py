@@ -5,7 +5,9 @@ Semantics, which the tests check: every rank draws the same *global* batch from 
 iterator and trains on its own slice of it (rank r takes rows r, r+N, ...); DDP averages gradients, so
 a step equals one process's step on the global batch. Exception: BatchNorm statistics are computed
 per process (SyncBatchNorm needs a GPU; on GPUs the CNN is converted to it). Only rank 0 shows
-progress bars, runs callbacks that write, and saves checkpoints.
+progress bars, runs callbacks that write, and saves checkpoints. A stop (Stop button, time budget,
+early stopping, Ctrl-C) on any rank takes effect on every rank at the next log step, so no rank is left
+waiting in an all-reduce; a resumable checkpoint written by rank 0 resumes every rank.
 """
 from __future__ import annotations
 
@@ -40,20 +42,35 @@ def is_main_process() -> bool:
     return world()[0] == 0
 
 
-def shard_batches(batches: Iterable, rank: int, size: int) -> Iterator:
-    """This rank's rows of every global batch (tensors, tuples/lists or dicts of tensors)."""
+class shard_batches:
+    """This rank's rows of every global batch (tensors, tuples/lists or dicts of tensors).
 
-    def take(b):
+    Resumable when the global iterator is: its ``state_dict()`` is the global iterator's, so a resumed
+    run under torchrun restores the batch position instead of replaying the batches.
+    """
+
+    def __init__(self, batches: Iterable, rank: int, size: int):
+        self.inner, self.rank, self.size = iter(batches), rank, size
+
+    def _take(self, b):
         if isinstance(b, torch.Tensor):
-            if b.shape[0] % size:
-                raise ValueError(f"global batch of {b.shape[0]} does not split into {size} processes; use a multiple of {size}")
-            return b[rank::size]
+            if b.shape[0] % self.size:
+                raise ValueError(f"global batch of {b.shape[0]} does not split into {self.size} processes; use a multiple of {self.size}")
+            return b[self.rank::self.size]
         if isinstance(b, dict):
-            return {k: take(v) for k, v in b.items()}
-        return type(b)(take(v) for v in b)
+            return {k: self._take(v) for k, v in b.items()}
+        return type(b)(self._take(v) for v in b)
 
-    for batch in batches:
-        yield take(batch)
+    def __iter__(self) -> Iterator:
+        return self
+
+    def __next__(self):
+        return self._take(next(self.inner))
+
+    def __getattr__(self, name):  # state_dict / load_state_dict exist exactly when the global iterator has them
+        if name in ("state_dict", "load_state_dict"):
+            return getattr(self.inner, name)
+        raise AttributeError(name)
 
 
 def wrap(model: nn.Module, device: torch.device) -> nn.Module:
@@ -64,9 +81,9 @@ def wrap(model: nn.Module, device: torch.device) -> nn.Module:
     return DDP(model, device_ids=ids)
 
 
-def mean_across_ranks(value: torch.Tensor) -> torch.Tensor:
-    if world()[1] > 1:
-        value = value.clone()
-        dist.all_reduce(value, op=dist.ReduceOp.SUM)
-        value /= world()[1]
-    return value
+def agree(loss: torch.Tensor, stop: bool) -> tuple[float, bool]:
+    """One all-reduce: the loss averaged over ranks, and whether any rank wants to stop (so all stop together)."""
+    both = torch.stack([loss.detach().float().reshape(()), torch.tensor(float(stop), device=loss.device)])
+    dist.all_reduce(both, op=dist.ReduceOp.SUM)
+    total, stops = both.tolist()
+    return total / world()[1], stops > 0

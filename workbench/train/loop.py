@@ -213,6 +213,7 @@ def fit(
         signal.signal(signal.SIGINT, signal.default_int_handler)
         state.request_stop("interrupted")
 
+    stop_agreed = False  # DDP: all ranks have agreed to stop (see the loop)
     previous_handler = None
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         previous_handler = signal.signal(signal.SIGINT, on_sigint)
@@ -220,7 +221,9 @@ def fit(
         while state.step < recipe.steps:
             if stop_event is not None and stop_event.is_set():
                 state.request_stop("stopped")
-            if state.stop_reason:
+            # Alone, a stop takes effect at once. Under DDP every rank must leave at the same step (or the
+            # others wait forever in the next all-reduce): a stop waits for the next log step, where ranks agree.
+            if state.stop_reason and (world_size == 1 or stop_agreed):
                 break
             if recipe.unfreeze_every and state.step and state.step % recipe.unfreeze_every == 0:
                 frozen = frozen_groups_at(recipe, names, state.step)
@@ -256,8 +259,14 @@ def fit(
             state.since_log += 1
             state.in_step = False
             if logging:
-                # the only host sync, once per log_every steps (and the one all-reduce of the loss under DDP)
-                state.loss = distributed.mean_across_ranks(state.running / state.since_log).item()
+                # the only host sync, once per log_every steps (under DDP, one all-reduce of the loss and the stop flag)
+                if world_size > 1:
+                    state.loss, any_stop = distributed.agree(state.running / state.since_log, state.stop_reason is not None)
+                    if any_stop:
+                        state.request_stop("stopped on another process")
+                        stop_agreed = True
+                else:
+                    state.loss = (state.running / state.since_log).item()
                 state.running.zero_()
                 state.since_log = 0
                 if not math.isfinite(state.loss):
