@@ -178,8 +178,60 @@ def bench_demo(quick: bool) -> dict:
             "seconds": seconds, "peak_rss_mb": peak_mb, "peak_rss_ratio_to_2GB": peak_mb / 2048}
 
 
+DDP_SCRIPT = """
+import json, sys, time, torch
+from workbench.data.batches import glyph_batches
+from workbench.data.glyphs import glyph_bank
+from workbench.models.cnn import CNNConfig, SmallCNN
+from workbench.train.distributed import init_distributed
+from workbench.train.loop import fit
+from workbench.train.recipe import Recipe
+
+rank, world = init_distributed()
+steps, batch = int(sys.argv[2]), int(sys.argv[3])
+gen = torch.Generator().manual_seed(0)
+it = glyph_batches(glyph_bank(62), batch, gen)
+data = [next(it) for _ in range(8)]  # pre-made global batches: the benchmark times training, not augmentation
+def cycle():
+    while True:
+        yield from data
+torch.manual_seed(0)
+recipe = Recipe(name="ddp-bench", init="scratch", steps=steps, batch_size=batch)
+fit(SmallCNN(CNNConfig(num_classes=62)), recipe, cycle(), device="cpu", progress=False, log_every=5)  # warm-up
+torch.manual_seed(0)
+result = fit(SmallCNN(CNNConfig(num_classes=62)), recipe, cycle(), device="cpu", progress=False)
+if rank == 0:
+    json.dump({"images_per_s": steps * batch / result.seconds, "world": world}, open(sys.argv[1], "w"))
+"""
+
+
+def bench_ddp_scaling(quick: bool) -> dict:
+    """Training images/s of the CNN under torchrun with 2 CPU processes (gloo) over 1 process, same global batch."""
+    import tempfile
+
+    steps, batch = (20, 128) if quick else (60, 128)
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "ddp_bench.py"
+        script.write_text(DDP_SCRIPT)
+        rates = {}
+        runs = {"1 process, 1 thread": (1, "1"), "2 processes, 1 thread each": (2, "1"), "1 process, 2 threads": (1, "2")}
+        for label, (n, threads) in runs.items():
+            out = Path(tmp) / "rate.json"
+            cmd = ([sys.executable, str(script)] if n == 1 else
+                   [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(n), "--master_port", "29611", str(script)])
+            env = {**os.environ, "WORKBENCH_THREADS": threads, "OMP_NUM_THREADS": threads}
+            proc = subprocess.run(cmd + [str(out), str(steps), str(batch)], capture_output=True, text=True, cwd=ROOT, env=env)
+            if proc.returncode:
+                raise RuntimeError(proc.stderr[-2000:])
+            rates[label] = json.loads(out.read_text())["images_per_s"]
+    two, one = rates["2 processes, 1 thread each"], rates["1 process, 1 thread"]
+    return {"ratio": two / one, "what": f"CNN training images/s, torchrun 2 CPU processes (gloo) / 1 process, 1 thread each, global batch {batch}",
+            "images_per_s": rates, "cpus": os.cpu_count(), "ideal": 2.0,
+            "vs_one_process_two_threads": two / rates["1 process, 2 threads"]}
+
+
 BENCHMARKS = {"fit_vs_plain_loop": bench_fit_vs_plain_loop, "gpt_vs_minimal_gpt": bench_gpt_vs_minimal_gpt,
-              "data_vs_training": bench_data_vs_training, "demo_seconds": bench_demo}
+              "data_vs_training": bench_data_vs_training, "ddp_scaling": bench_ddp_scaling, "demo_seconds": bench_demo}
 
 
 def main(argv=None) -> int:

@@ -134,6 +134,8 @@ def test_carve_validation_keeps_classes_and_rejects_tiny_budgets():
     (["lab", "nonsense"], "invalid choice"),
     (["lab", "forgetting", "--seeds", "0"], "positive"),
     (["lab", "sensitivity", "--lrs", "abc"], "learning rates"),
+    (["lab", "sensitivity", "--batch-sizes", "16,x"], "whole numbers"),
+    (["lab", "cost", "--text"], "unrecognized arguments: --text"),
 ])
 def test_cli_rejects_bad_input(argv, message, capsys):
     from workbench.cli import main
@@ -152,3 +154,22 @@ def test_cli_unwritable_out_is_one_line_error(tmp_path, capsys):
     assert main(["lab", "cost", "--out", str(blocker / "sub")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("workbench: error:") and err.count("\n") == 1
+
+
+def test_a_batch_size_axis_gets_its_own_rows_in_the_region_table_and_the_heatmap():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from workbench import lab_plots
+
+    rows = [{"recipe": r, "lr": lr, "batch_size": bs, "seed": s, "test_accuracy": acc + 0.01 * s}
+            for r, best in (("scratch", 1e-2), ("finetune", 1e-3)) for bs in (16, 64) for s in (0, 1)
+            for lr, acc in ((1e-3, 0.8 if best == 1e-3 else 0.5), (1e-2, 0.8 if best == 1e-2 else 0.5))]
+    region = lab.good_region(pd.DataFrame(rows))
+    assert list(region.columns[:2]) == ["recipe", "batch_size"] and len(region) == 4
+    assert dict(zip(region.recipe, region.best_lr)) == {"scratch": 1e-2, "finetune": 1e-3}
+    fig = lab_plots.lr_heatmap(pd.DataFrame(rows))
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["scratch, batch 16", "scratch, batch 64", "finetune, batch 16", "finetune, batch 64"]

@@ -46,11 +46,17 @@ def test_unigram_bag_of_words_is_exactly_chance(shuffled):
         assert shuffled.run(get_recipe("bow", "text"), 40, seed).score == 0.5
 
 
-def test_genre_pool_and_test_are_disjoint_and_from_held_out_plays(genre):
+def test_test_passages_come_only_from_held_out_plays_and_pools_only_from_training_plays(genre, shuffled):
+    """No model sees a held-out play in pretraining or fine-tuning: pools are training-play text, tests held-out text."""
     assert set(genre.pool.labels.tolist()) == {0, 1, 2} and torch.bincount(genre.test.labels).tolist() == [20, 20, 20]
-    assert not set(genre.pool.texts) & set(genre.test.texts)
-    train = corpus_text("train")
-    assert all(t[:60] not in train for t in genre.test.texts[:30] + genre.pool.texts[:30])
+    train, held = corpus_text("train"), corpus_text("held_out")
+    for task in (genre, shuffled):
+        assert not set(task.pool.texts) & set(task.test.texts)
+    assert all(t[:60] in held and t[:60] not in train for t in genre.test.texts[:30])
+    assert all(t[:60] in train and t[:60] not in held for t in genre.pool.texts[:30])
+    flat_train = " ".join(train.split())
+    assert all(t[:60] in flat_train for t in shuffled.pool.texts[0:40:2])  # real passages (whitespace flattened)
+    assert not any(t[:60] in flat_train for t in shuffled.test.texts[0:40:2])
     assert len(HELD_OUT_PLAYS) == 9
 
 

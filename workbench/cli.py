@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = sub.add_parser("lab", help="the pitfalls lab: forgetting, overfitting, augmentation, LR sensitivity, cost")
     lab_sub = lab.add_subparsers(dest="domain", required=True, metavar="EXPERIMENT")
-    lab_help = {"forgetting": "glyph accuracy lost by fine-tuning, BN-statistics vs weight drift, what limits it",
+    lab_help = {"forgetting": "glyph accuracy lost by fine-tuning, BN-statistics vs weight drift, what limits it (--text: tiny GPT)",
                 "overfitting": "train/test curves at tiny N; early stopping on a carved validation split vs fixed steps",
                 "augmentation": "none vs light augmentation for fine-tuning and scratch at small N",
                 "sensitivity": "LR x recipe grid over seeds (heatmap) and the LR range test",
@@ -165,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
         lp.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps per run (default 200)")
         if name == "sensitivity":
             lp.add_argument("--lrs", type=_float_list, default=None, help="learning rates, e.g. 1e-4,1e-3,1e-2,1e-1")
+            lp.add_argument("--batch-sizes", type=_int_list, default=None,
+                            help="add a batch-size axis to the grid, e.g. 16,64 (default: each recipe's own)")
+        if name == "forgetting":
+            lp.add_argument("--text", action="store_true",
+                            help="the text counterpart: fine-tune the tiny GPT on genre, watch its held-out LM loss")
         _common(lp)
 
     app = sub.add_parser("app", help="serve the playground notebook as a classroom app (Voila, no code shown)")
@@ -301,7 +306,8 @@ def cmd_lab(args) -> int:
     from .experiments.lab_cli import DEFAULT_LRS, lab_command
 
     lab_command(args.domain, out=args.out, seeds=args.seeds, budget=args.budget, steps=args.steps,
-                lrs=getattr(args, "lrs", None) or DEFAULT_LRS, device=args.device, quiet=args.quiet)
+                lrs=getattr(args, "lrs", None) or DEFAULT_LRS, batch_sizes=getattr(args, "batch_sizes", None),
+                text=getattr(args, "text", False), device=args.device, quiet=args.quiet)
     return 0
 
 

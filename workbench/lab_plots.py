@@ -35,6 +35,22 @@ def forgetting_tradeoff(frame: pd.DataFrame):
     return fig
 
 
+def text_forgetting_tradeoff(frame: pd.DataFrame):
+    """Text: genre macro-F1 gained vs held-out LM loss added by fine-tuning, one point per recipe, +-1 std over seeds."""
+    fig, ax = _fig((7, 4.5))
+    lost = _mean_std(frame, "recipe", "forgetting")
+    gain = _mean_std(frame, "recipe", "target_score")
+    for i, (r, l, ls, g, gs) in enumerate(zip(lost.recipe, lost["mean"], lost["std"], gain["mean"], gain["std"])):
+        ax.errorbar(l, g, xerr=ls, yerr=gs, marker="o", capsize=3, color=f"C{i % 10}", label=r)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel("held-out LM loss added by fine-tuning (nats per token)")
+    ax.set_ylabel(f"{frame.metric.iloc[0]} on the fine-tuning task")
+    ax.set_title("Tiny GPT: what fine-tuning gains vs what it forgets")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
 def forgetting_split(frame: pd.DataFrame):
     """Per recipe (mean over seeds): total forgetting; the fine-tuned BN statistics alone (in the pretrained
     weights); the fine-tuned weights alone (with the pretrained BN statistics restored)."""
@@ -100,7 +116,11 @@ def paired_bars(frame: pd.DataFrame, by: str, value: str = "test_accuracy", grou
 
 
 def lr_heatmap(grid: pd.DataFrame):
-    """Mean test accuracy over seeds for every (recipe, LR) cell, annotated mean +- std; 'div' where runs diverged."""
+    """Mean test accuracy over seeds for every (recipe, LR) cell, annotated mean +- std; 'div' where runs diverged.
+
+    A grid over several batch sizes gets one row per (recipe, batch size)."""
+    if "batch_size" in grid and grid.batch_size.nunique() > 1:  # one row per (recipe, batch size)
+        grid = grid.assign(recipe=grid.recipe + ", batch " + grid.batch_size.astype(str))
     stats = grid.groupby(["recipe", "lr"], sort=False)["test_accuracy"].agg(["mean", "std"])
     recipes = list(pd.unique(grid.recipe))
     lrs = sorted(pd.unique(grid.lr))

@@ -36,6 +36,27 @@ def score_vs_budget(results: pd.DataFrame, ax=None):
     return fig
 
 
+def score_bars(results: pd.DataFrame, title: str | None = None, chance: float | None = None, ax=None):
+    """At one budget: a bar per recipe (mean over seeds, +-1 std) with each seed's score as a dot."""
+    fig, ax = _fig((max(5, 0.9 * results.recipe.nunique() + 2), 3.8)) if ax is None else (ax.figure, ax)
+    colors = recipe_colors(results)
+    s = summarize(results)
+    x = np.arange(len(s))
+    ax.bar(x, s["mean"], yerr=s["std"], capsize=4, color=[colors[r] for r in s.recipe], alpha=0.75)
+    for i, r in enumerate(s.recipe):
+        scores = results[results.recipe == r].score
+        ax.plot(np.full(len(scores), i) + np.linspace(-0.15, 0.15, len(scores)), scores, "k.", ms=5)
+    if chance is not None:
+        ax.axhline(chance, color="black", ls=":", lw=1, label="chance")
+        ax.legend(loc="lower right")
+    ax.set_xticks(x, s.recipe, rotation=20)
+    budgets = ", ".join(str(b) for b in sorted(results.budget.unique()))
+    ax.set_ylabel(results["metric"].iloc[0] if len(results) else "score")
+    ax.set_title(title or f"N = {budgets}: mean ± std over seeds (dots: seeds)")
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
 def paired_gain_vs_budget(results: pd.DataFrame, baseline: str = "scratch", ax=None):
     """Paired gain over the baseline (same seed, same subset) per recipe, with +-1 std."""
     fig, ax = _fig() if ax is None else (ax.figure, ax)

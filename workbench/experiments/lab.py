@@ -305,14 +305,15 @@ def lr_grid(task: VisionTask, recipes: Sequence[str] = ("scratch", "finetune"), 
 
 
 def good_region(grid: pd.DataFrame, tolerance: float = 0.02) -> pd.DataFrame:
-    """Per recipe: the best LR (by mean over seeds) and the LRs whose mean is within ``tolerance`` of the best."""
-    m = grid.groupby(["recipe", "lr"], sort=False)["test_accuracy"].mean().reset_index()
+    """Per recipe (and batch size): the best LR (by mean over seeds) and the LRs whose mean is within ``tolerance`` of it."""
+    keys = ["recipe", "batch_size"] if "batch_size" in grid and grid.batch_size.nunique() > 1 else ["recipe"]
+    m = grid.groupby(keys + ["lr"], sort=False)["test_accuracy"].mean().reset_index()
     rows = []
-    for recipe, g in m.groupby("recipe", sort=False):
+    for key, g in m.groupby(keys, sort=False):
         g = g.dropna()
         best = g.loc[g.test_accuracy.idxmax()]
         good = g[g.test_accuracy >= best.test_accuracy - tolerance].lr
-        rows.append({"recipe": recipe, "best_lr": best.lr, "best_accuracy": best.test_accuracy,
+        rows.append({**dict(zip(keys, key)), "best_lr": best.lr, "best_accuracy": best.test_accuracy,
                      "good_lr_min": good.min(), "good_lr_max": good.max(), "good_width_decades": math.log10(good.max() / good.min()),
                      "good_count": len(good), "grid_count": len(g)})
     return pd.DataFrame(rows)

@@ -39,8 +39,12 @@ def _task(device=None):
 
 
 def lab_command(experiment: str, *, out: str | Path, seeds: int = 3, budget: int | None = None, steps: int | None = None,
-                lrs=DEFAULT_LRS, device=None, quiet: bool = False) -> dict[str, Path]:
-    """Run one lab experiment and write its CSV(s) and plot(s) to ``out``; returns the written paths."""
+                lrs=DEFAULT_LRS, batch_sizes=None, text: bool = False, device=None, quiet: bool = False) -> dict[str, Path]:
+    """Run one lab experiment and write its CSV(s) and plot(s) to ``out``; returns the written paths.
+
+    ``batch_sizes`` adds a batch-size axis to the sensitivity grid; ``text`` runs the forgetting experiment on
+    the tiny GPT (genre fine-tuning, held-out LM loss as the source task) instead of the CNN.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -48,7 +52,13 @@ def lab_command(experiment: str, *, out: str | Path, seeds: int = 3, budget: int
     from ..errors import check_choice
 
     check_choice("lab experiment", experiment, EXPERIMENTS)
+    if text and experiment != "forgetting":
+        from ..errors import WorkbenchError
+
+        raise WorkbenchError(f"--text is for the forgetting experiment only (not {experiment}); drop --text")
     out = writable_dir(out)
+    if text:
+        return _text_forgetting(out, seeds=seeds, budget=budget, steps=steps, device=device, quiet=quiet)
     task = _task(device)
     seed_list = list(range(seeds))
     kw = {"steps": steps} if steps else {}
@@ -75,13 +85,14 @@ def lab_command(experiment: str, *, out: str | Path, seeds: int = 3, budget: int
         paths["plot"] = _save_fig(P.paired_bars(df, "augment", group="recipe", title="Augmentation at small N"), out / "augmentation.png")
         print(df.groupby(["recipe", "augment"], sort=False).test_accuracy.agg(["mean", "std"]).round(3).to_string())
     elif experiment == "sensitivity":
-        grid = lab.lr_grid(task, lrs=lrs, budget=budget or 50, seeds=seed_list, **kw)
+        grid = lab.lr_grid(task, lrs=lrs, budget=budget or 50, seeds=seed_list, batch_sizes=tuple(batch_sizes or (None,)), **kw)
         finder = [lab.lr_find_vision(task, r, budget or 50) for r in ("scratch", "finetune")]
         curves = pd.concat([f["curve"].assign(recipe=f["recipe"]) for f in finder])
         paths["results"] = _save_csv(grid, out / "lr_grid.csv")
         paths["finder"] = _save_csv(curves, out / "lr_finder.csv")
         paths["heatmap"] = _save_fig(P.lr_heatmap(grid), out / "lr_heatmap.png")
-        paths["finder_plot"] = _save_fig(P.lr_finder(finder, grid), out / "lr_finder.png")
+        default_batch = grid[grid.batch_size == lab.get_recipe("finetune", "vision").batch_size]  # the finder's batch size
+        paths["finder_plot"] = _save_fig(P.lr_finder(finder, default_batch if len(default_batch) else grid), out / "lr_finder.png")
         print(lab.good_region(grid).round(4).to_string(index=False))
         for f in finder:
             print(f"LR finder, {f['recipe']}: suggests {f['suggested_lr']:.3g} (loss minimum at {f['min_loss_lr']:.3g})")
@@ -93,5 +104,24 @@ def lab_command(experiment: str, *, out: str | Path, seeds: int = 3, budget: int
         paths["plot"] = _save_fig(P.cost_bars(res["costs"]), out / "cost.png")
         print(res["costs"].to_string(index=False))
         print(res["break_even"].to_string(index=False))
+    print("\nwrote " + ", ".join(str(p) for p in paths.values()))
+    return paths
+
+
+def _text_forgetting(out: Path, *, seeds: int, budget: int | None, steps: int | None, device, quiet: bool) -> dict[str, Path]:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from .. import lab_plots as P
+    from .lab_text import text_forgetting
+    from .pretrain_text import pretrained_lm
+    from .text_tasks import GenreTask
+
+    task = GenreTask(pretrained=pretrained_lm(device=device, progress=not quiet), device=device)
+    df = text_forgetting(task, budget or 100, list(range(seeds)), progress=not quiet, **({"steps": steps} if steps else {}))
+    paths = {"results": _save_csv(df, out / "forgetting_text.csv"),
+             "tradeoff": _save_fig(P.text_forgetting_tradeoff(df), out / "forgetting_text_tradeoff.png")}
+    cols = ["target_score", "source_loss_before", "source_loss_after", "forgetting", "perplexity_after"]
+    print(df.groupby("recipe", sort=False)[cols].mean().round(3).to_string())
     print("\nwrote " + ", ".join(str(p) for p in paths.values()))
     return paths

@@ -5,8 +5,9 @@
   (accuracy). Twins stay together: in every labeled budget, in every batch and in the test set, so
   any model that sees only word counts scores exactly 0.5.
 
-Labeled pools come from acts I-III of the held-out plays and test sets from acts IV-V, so no test
-passage overlaps a training passage. Both tasks follow the same protocol as the vision task
+Labeled pools come from the training plays (the ones the language model was pretrained on, as a
+real fine-tuning set would be) and test sets from the 9 held-out plays, which no model sees in
+pretraining or fine-tuning: a test score says how well a model generalises to plays it never read. Both tasks follow the same protocol as the vision task
 (``name``, ``metric``, ``pool_labels``, ``run(recipe, budget, seed)``), so ``compare`` runs them
 unchanged. Besides transformer recipes they run the baselines ``tfidf`` (word 1-2-grams + logistic
 regression, C by cross-validation), ``bow`` (unigram counts + logistic regression) and, for the
@@ -24,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.shakespeare import GENRES, HELD_OUT, join_speeches, speeches
+from ..data.shakespeare import GENRES, play_texts, plays
 from ..data.subsets import balanced_subset
 from ..data.text import class_batches, pad_sequences
 from ..device import pick_device, seed_everything
@@ -37,13 +38,13 @@ from .tasks import RunResult, data_seed
 _WORD = re.compile(r"\S+")
 
 
-def _held_out_parts() -> dict[str, dict[str, str]]:
-    """play -> {"pool": text of acts 0-III, "test": text of acts IV-V}."""
-    out: dict[str, dict[str, list]] = {}
-    for s in speeches("held_out"):
-        part = "test" if s.act >= 4 else "pool"
-        out.setdefault(s.play, {"pool": [], "test": []})[part].append(s)
-    return {p: {k: join_speeches(v) for k, v in parts.items()} for p, parts in out.items()}
+def play_parts(genres: tuple[str, ...] | None = None) -> dict[str, dict[str, str]]:
+    """``{"pool": {play: text}, "test": {play: text}}``: pool from training plays, test from held-out plays.
+
+    ``genres`` keeps only plays from those genre folders (the genre task has no label for a romance).
+    """
+    return {part: {p: t for p, t in play_texts(split).items() if genres is None or plays(split)[p] in genres}
+            for part, split in (("pool", "train"), ("test", "held_out"))}
 
 
 def word_passages(text: str, words: int, flatten: bool = False) -> list[str]:
@@ -164,7 +165,12 @@ class TextTask:
         return model
 
     # -- runs -------------------------------------------------------------------------------------------------
-    def run(self, recipe: Recipe, budget: int, seed: int, *, progress: bool = False, callbacks=(), stop_event=None) -> RunResult:
+    def run(self, recipe: Recipe, budget: int, seed: int, *, progress: bool = False, callbacks=(), stop_event=None,
+            penalty=None) -> RunResult:
+        """Fine-tune (or run a baseline) on ``budget`` labeled passages; score on the test set.
+
+        ``penalty(model) -> tensor`` is added to the loss (the lab's L2-SP regulariser uses it).
+        """
         start = time.perf_counter()
         idx = self.subset(budget, seed)
         if recipe.name in TEXT_BASELINES:
@@ -178,7 +184,8 @@ class TextTask:
         smoothing = recipe.label_smoothing
 
         def loss_fn(m, batch):
-            return F.cross_entropy(m(batch["input_ids"], batch["attention_mask"]), batch["labels"], label_smoothing=smoothing)
+            loss = F.cross_entropy(m(batch["input_ids"], batch["attention_mask"]), batch["labels"], label_smoothing=smoothing)
+            return loss if penalty is None else loss + penalty(m)
 
         result = fit(model, recipe.replace(seed=seed), batches, loss_fn=loss_fn, device=self.device, progress=progress,
                      callbacks=callbacks, stop_event=stop_event)
@@ -246,7 +253,7 @@ def _losses(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor, batch: int 
 
 
 class GenreTask(TextTask):
-    """Comedy, history or tragedy? 80-word passages from the held-out plays; macro-F1 on acts IV-V."""
+    """Comedy, history or tragedy? 80-word passages; trained on training plays, macro-F1 on the held-out plays."""
 
     name = "genre"
     metric = "macro_f1"
@@ -259,13 +266,13 @@ class GenreTask(TextTask):
         super().__init__(pretrained, backbone, device)
 
     def build(self):
-        parts = _held_out_parts()
-        genre_of = {p: g for g, plays in HELD_OUT.items() for p in plays}
+        parts = play_parts(GENRES)
+        genre_of = plays("all")
         split = {}
         for part in ("pool", "test"):
             texts, labels = [], []
-            for play in sorted(parts):
-                ps = word_passages(parts[play][part], self.words)
+            for play in sorted(parts[part]):
+                ps = word_passages(parts[part][play], self.words)
                 texts += ps
                 labels += [GENRES.index(genre_of[play])] * len(ps)
             split[part] = (texts, torch.tensor(labels))
@@ -300,11 +307,11 @@ class ShuffledTask(TextTask):
         super().__init__(pretrained, backbone, device)
 
     def build(self):
-        parts = _held_out_parts()
+        parts = play_parts()
         rng = np.random.default_rng(2024)
         out = {}
         for part in ("pool", "test"):
-            real = [p for play in sorted(parts) for p in word_passages(parts[play][part], self.words, flatten=True)]
+            real = [p for play in sorted(parts[part]) for p in word_passages(parts[part][play], self.words, flatten=True)]
             if part == "test" and len(real) > self.test_pairs:
                 keep = np.sort(np.random.default_rng(12345).choice(len(real), self.test_pairs, replace=False))
                 real = [real[i] for i in keep]

@@ -7,6 +7,8 @@ crash mid-save leaves the previous checkpoint loadable. Loading never unpickles 
 """
 from __future__ import annotations
 
+import contextlib
+
 import json
 import os
 import shutil
@@ -60,7 +62,8 @@ def save_checkpoint(path: str | Path, model: nn.Module, *, files: dict[str, byte
     try:
         record = {"format": FORMAT, "arch": getattr(model, "arch", type(model).__name__), "saved": time.strftime("%Y-%m-%dT%H:%M:%S"), "torch": torch.__version__}
         if hasattr(model, "save_pretrained"):
-            model.save_pretrained(tmp, safe_serialization=True)
+            with _quiet_transformers():
+                model.save_pretrained(tmp, safe_serialization=True)
         else:
             config = model.config.to_dict() if hasattr(model.config, "to_dict") else dict(model.config)
             record["config"] = config
@@ -135,7 +138,8 @@ def load_checkpoint(path: str | Path, *, device: str | torch.device = "cpu") -> 
     cls, config_from = archs[arch]
     try:
         if hasattr(cls, "from_pretrained"):
-            model = cls.from_pretrained(path)
+            with _quiet_transformers():
+                model = cls.from_pretrained(path)
         else:
             model = cls(config_from(meta["config"]))
             load_weights(model, load_file(str(path / WEIGHTS)), source=str(path))
@@ -144,3 +148,17 @@ def load_checkpoint(path: str | Path, *, device: str | torch.device = "cpu") -> 
     except (SafetensorError, OSError, ValueError, KeyError) as err:
         raise CheckpointError(f"checkpoint {path} is unreadable or truncated ({err.__class__.__name__}); train it again or use another") from None
     return model.to(device).eval(), meta
+
+
+@contextlib.contextmanager
+def _quiet_transformers():
+    """No per-shard "Loading weights" bar from transformers for our one-file checkpoints (tqdm bars stay ours)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
