@@ -90,6 +90,38 @@ for r in limiters:
 least = m.loc[limiters].forgetting.idxmin()
 print(f"Of the remedies that still train the backbone, '{least}' forgot least in this run.")""",
     """md:
+### The same question for the tiny GPT
+
+The language model from notebooks 04-05 was pretrained to predict the next token. We fine-tune it on the genre
+task (N = 100 passages from training plays) and then read its **held-out language-model loss** through the
+pretrained LM head: how much worse did it get at the task it was pretrained on? A transformer has no BatchNorm
+(LayerNorm normalises each token on the fly, with no running statistics), so here all forgetting is weight
+drift. The L2-SP strength is 1.0 on the body's weights.""",
+    """
+from workbench.experiments.lab_text import text_forgetting
+from workbench.experiments.pretrain_text import pretrained_lm
+from workbench.experiments.text_tasks import GenreTask
+
+genre = GenreTask(pretrained=pretrained_lm(), test_per_class=60)
+tforget = text_forgetting(genre, budget=100, seeds=(0, 1), steps=60)
+tcols = ["target_score", "source_loss_after", "forgetting", "perplexity_after"]
+display(tforget.groupby("recipe", sort=False)[tcols].agg(["mean", "std"]).round(3))
+lab_plots.text_forgetting_tradeoff(tforget);""",
+    """
+tm = tforget.groupby("recipe", sort=False)[tcols + ["source_loss_before", "perplexity_before"]].mean()
+assert (tforget[tforget.recipe == "probe"].forgetting == 0).all()  # frozen body, untouched LM head: by construction
+t_ft = tm.loc["finetune"]
+print(f"Pretrained GPT: held-out LM loss {tm.source_loss_before.iloc[0]:.3f} (perplexity {tm.perplexity_before.iloc[0]:.1f}); "
+      f"the probe keeps it exactly and scores macro-F1 {tm.loc['probe'].target_score:.3f} on genre.")
+print(f"Full fine-tuning: macro-F1 {t_ft.target_score:.3f}, held-out LM loss {t_ft.forgetting:+.3f} nats/token "
+      f"(perplexity {tm.perplexity_before.iloc[0]:.1f} -> {t_ft.perplexity_after:.1f}).")
+t_limiters = ["finetune, fewer steps", "discriminative (backbone lr/7)", "finetune + L2-SP"]
+for r in t_limiters:
+    print(f"  {r}: LM loss {tm.loc[r].forgetting:+.3f} (vs {t_ft.forgetting:+.3f}), macro-F1 {tm.loc[r].target_score:.3f} "
+          f"(vs {t_ft.target_score:.3f})")
+t_least = tm.loc[t_limiters].forgetting.idxmin()
+print(f"Of the remedies that still train the body, '{t_least}' forgot least here; the CNN's answer was '{least}'.")""",
+    """md:
 ## 2 · Overfitting: train and test curves at N = 20
 
 With 20 labeled images (2 per class), no augmentation and no label smoothing, how far apart do training and test
@@ -148,20 +180,28 @@ for recipe, row in aug_gain.iterrows():
     """md:
 ## 5 · Learning-rate sensitivity, and the LR range test
 
-An LR × recipe grid at N = 50 (2 paired seeds, 60 steps, one-cycle schedule): which LR is best for each recipe,
-and how wide is the region within 2 points of the best? Then the **LR range test** (Smith; fastai's `lr_find`):
+An LR × recipe × batch-size grid at N = 50 (2 paired seeds, 60 steps, one-cycle schedule, batch 16 and the
+recipes' own 64): which LR is best for each recipe, does it move with the batch size, and how wide is the region
+within 2 points of the best? Then the **LR range test** (Smith; fastai's `lr_find`):
 one short run whose LR grows geometrically every step, recording the loss; its usual suggestion is a tenth of
 the LR where the loss is lowest. `tests/test_lab.py` checks it on linear regression, where the LR at which
 SGD diverges is known exactly (2 / curvature).""",
     """
-grid = lab.lr_grid(task, ("scratch", "finetune"), lrs=(1e-4, 1e-3, 1e-2, 3e-2, 1e-1, 3e-1), budget=50, seeds=(0, 1), steps=60)
+grid = lab.lr_grid(task, ("scratch", "finetune"), lrs=(1e-4, 1e-3, 1e-2, 3e-2, 1e-1, 3e-1), budget=50, seeds=(0, 1), steps=60,
+                   batch_sizes=(16, 64))
 lab_plots.lr_heatmap(grid);
 region = lab.good_region(grid, tolerance=0.02)
 region""",
     """
-finder = [lab.lr_find_vision(task, r, budget=50) for r in ("scratch", "finetune")]
-lab_plots.lr_finder(finder, grid);
-best = region.set_index("recipe")
+by_bs = region.set_index(["recipe", "batch_size"])
+for r in ("scratch", "finetune"):
+    small, large = by_bs.loc[(r, 16)], by_bs.loc[(r, 64)]
+    print(f"{r}: best LR {small.best_lr:g} at batch 16 ({pct(small.best_accuracy)}) and {large.best_lr:g} at batch 64 "
+          f"({pct(large.best_accuracy)}); good region {small.good_width_decades:.1f} vs {large.good_width_decades:.1f} decades")""",
+    """
+finder = [lab.lr_find_vision(task, r, budget=50) for r in ("scratch", "finetune")]  # at the recipes' batch size, 64
+lab_plots.lr_finder(finder, grid[grid.batch_size == 64]);
+best = region[region.batch_size == 64].set_index("recipe")
 for f in finder:
     b = best.loc[f["recipe"]]
     print(f"{f['recipe']}: grid best LR {b.best_lr:g} ({pct(b.best_accuracy)}); within 2 points of it: LRs "
@@ -219,6 +259,10 @@ rows = [
     ("Must keep the source task (no forgetting)",
      f"probe forgets {drop(probe.forgetting)} and reaches {pct(probe.target_accuracy)}; full fine-tune forgets {drop(ft.forgetting)} for {pct(ft.target_accuracy)}; '{least}' forgets {drop(m.loc[least].forgetting)} for {pct(m.loc[least].target_accuracy)}",
      f"probe, or '{least}' as the middle ground"),
+    ("Must keep the pretrained LM (tiny GPT)",
+     f"full fine-tune on genre adds {t_ft.forgetting:+.3f} nats/token of held-out LM loss for macro-F1 {t_ft.target_score:.3f}; "
+     f"'{t_least}' adds {tm.loc[t_least].forgetting:+.3f} for {tm.loc[t_least].target_score:.3f}; probe 0 for {tm.loc['probe'].target_score:.3f}",
+     f"probe, or '{t_least}'" if tm.loc[t_least].target_score >= tm.loc["probe"].target_score else "probe (the cheapest and it keeps everything)"),
     ("BatchNorm in a frozen backbone",
      f"BN statistics alone (probe, bn='train') cost {drop(probe_bn.forgetting)} on the source task; in full fine-tuning {drop(ft.forgetting_bn_stats_alone)}",
      "keep BN frozen (eval mode) where the source skill matters"),

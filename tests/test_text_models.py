@@ -101,3 +101,17 @@ def test_freezing_on_minilm():
     _check_bert_freezing(clf)
     enc = bundle.tokenizer(["To be, or not to be"], return_tensors="pt")
     assert clf(enc["input_ids"], enc["attention_mask"]).shape == (1, 3)
+
+
+def test_the_likelihood_feature_subtracts_the_unigram_baseline_token_by_token(tmp_path):
+    torch.manual_seed(0)
+    cfg = TinyConfig(vocab_size=50, n_layer=1, n_head=2, n_embd=16, block_size=16)
+    clf = TinyClassifier.from_lm(TinyLM(cfg), 2, "lm")
+    ids = torch.randint(3, 50, (3, 10))
+    plain = clf.token_losses(ids)
+    assert torch.allclose(clf.likelihood_feature(ids), plain)  # no baseline set: the plain LM loss
+    clf.unigram_nll.copy_(torch.arange(50.0) / 10)
+    expected = plain - (torch.arange(50.0) / 10)[ids[:, 1:]].mean(1)
+    assert torch.allclose(clf.likelihood_feature(ids), expected, atol=1e-5)
+    clf.save_pretrained(tmp_path)  # the baseline is a buffer: it travels with the checkpoint
+    assert torch.equal(TinyClassifier.from_pretrained(tmp_path).unigram_nll, clf.unigram_nll)

@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--tokenizer", choices=("char", "bpe"), default="bpe", help="characters or byte-level BPE (vocab 2048)")
     budget = pt.add_mutually_exclusive_group()
     budget.add_argument("--budget-seconds", type=float, default=None, help="train for about this many seconds (sets the steps)")
-    budget.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps (default 800 bpe, 2000 char)")
+    budget.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps (default 1600 bpe, 2000 char)")
     pt.add_argument("--seed", type=int, default=0)
     pt.add_argument("--out", default=None, help="also save model, tokenizer and history to this folder")
     pt.add_argument("--rebuild", action="store_true", help="train again even if a cached model exists")

@@ -26,10 +26,13 @@ from ..train.recipe import Recipe
 
 OBJECTIVES = ("clm", "mlm")
 
-#: Measured on a 2-core CPU under load (see the dataset card and the report): AdamW, wd 0.1, clip 1,
-#: 5% warm-up then cosine. The default model is 4 layers x 4 heads x 128 dims.
+#: Measured on a 2-core CPU: AdamW, wd 0.1, clip 1, 5% warm-up then cosine; 4 layers x 4 heads x 128 dims.
+#: 1,600 steps (3.3 M tokens, about 3 epochs of the training plays) reach held-out perplexity 69 against 89
+#: at 800 steps (lr 3e-3 at 800 steps: 93), and the better LM is what carries fine-tuning: genre macro-F1 of
+#: the best pretrained recipe at N=100 rose from 0.515 to 0.560 (scratch 0.411), real-vs-shuffled
+#: likelihood accuracy at N=300 from 0.971 to 0.978.
 PRETRAIN_TEXT = Recipe(name="pretrain-text", init="scratch", lr=1e-3, weight_decay=0.1, schedule="warmup_cosine",
-                       warmup=0.05, steps=800, batch_size=16, label_smoothing=0.0, augment="none", clip_grad=1.0)
+                       warmup=0.05, steps=1600, batch_size=16, label_smoothing=0.0, augment="none", clip_grad=1.0)
 #: nanoGPT's Shakespeare-char shape, scaled to a CPU: block 64, batch 12, 2,000 steps. At this size the
 #: higher LR pays: held-out loss 1.727 at lr 3e-3, 1.751 at 2e-3, 1.814 at 1e-3 (256 held-out windows, seed 0).
 PRETRAIN_CHAR = PRETRAIN_TEXT.replace(name="pretrain-char", steps=2000, batch_size=12, lr=3e-3)

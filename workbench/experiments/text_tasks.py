@@ -11,7 +11,8 @@ pretraining or fine-tuning: a test score says how well a model generalises to pl
 (``name``, ``metric``, ``pool_labels``, ``run(recipe, budget, seed)``), so ``compare`` runs them
 unchanged. Besides transformer recipes they run the baselines ``tfidf`` (word 1-2-grams + logistic
 regression, C by cross-validation), ``bow`` (unigram counts + logistic regression) and, for the
-shuffled task, ``zeroshot`` (the pretrained LM's own loss, one threshold fit on the labels).
+shuffled task, ``zeroshot`` (the pretrained LM's own loss minus a unigram model's, one threshold fit on
+the labels). The *likelihood* recipe fine-tunes through the same feature.
 """
 from __future__ import annotations
 
@@ -159,10 +160,23 @@ class TextTask:
         else:  # scratch (trained) or random (frozen control): a fresh copy of the same architecture
             seed_everything(data_seed(seed) + 2)
             model = TinyClassifier(classifier_config(lm.config, k, pooling))
-        if pooling == "lm" and train_idx is not None:  # centre the loss feature on the labeled passages' mean
-            ids, mask = self.encoded("pool")
-            model.config.loss_center = float(_losses(model.to(self.device), ids[train_idx], mask[train_idx]).mean())
+        if pooling == "lm":
+            model.unigram_nll.copy_(self.unigram_nll())
+            if train_idx is not None:  # centre the feature on the labeled passages' mean
+                ids, mask = self.encoded("pool")
+                model.config.loss_center = float(_losses(model.to(self.device), ids[train_idx], mask[train_idx]).mean())
         return model
+
+    def unigram_nll(self) -> torch.Tensor:
+        """``-log p(token)`` of every vocabulary entry in the training plays (add-one smoothed): a bag-of-words LM."""
+        if not hasattr(self, "_unigram_nll"):
+            from ..data.text import encode_corpus
+
+            tok = self.pretrained.tokenizer
+            ids = encode_corpus(tok, "train", tok.kind if tok.kind == "char" else f"bpe{tok.vocab_size}")
+            counts = torch.bincount(ids, minlength=tok.vocab_size).float() + 1.0
+            self._unigram_nll = -(counts / counts.sum()).log()
+        return self._unigram_nll
 
     # -- runs -------------------------------------------------------------------------------------------------
     def run(self, recipe: Recipe, budget: int, seed: int, *, progress: bool = False, callbacks=(), stop_event=None,
@@ -240,15 +254,20 @@ class TextTask:
 
 
 @torch.no_grad()
-def _losses(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor, batch: int = 64) -> torch.Tensor:
-    """Mean next-token loss of each passage under ``model``'s LM head."""
+def _losses(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor, batch: int = 64, baseline: torch.Tensor | None = None) -> torch.Tensor:
+    """Per passage: the likelihood feature of a classifier, or a language model's mean next-token loss (minus
+    ``baseline[token]`` per token when given)."""
     device = next(model.parameters()).device
     model.eval()
     out = []
     for i in range(0, len(ids), batch):
         m = mask[i: i + batch]
         w = int(m.sum(1).max())
-        out.append(model.token_losses(ids[i: i + batch, :w].to(device), m[:, :w].to(device)).cpu())
+        x, mk = ids[i: i + batch, :w].to(device), m[:, :w].to(device)
+        if hasattr(model, "likelihood_feature"):
+            out.append(model.likelihood_feature(x, mk).cpu())
+        else:
+            out.append(model.token_losses(x, mk, baseline=None if baseline is None else baseline.to(device)).cpu())
     return torch.cat(out)
 
 
@@ -324,18 +343,20 @@ class ShuffledTask(TextTask):
         return out["pool"], out["test"]
 
     def run_zeroshot(self, idx: torch.Tensor) -> tuple[float, dict]:
-        """Lower LM loss = real. One threshold on the loss is fit on the labeled passages; no weights change."""
+        """Lower LM loss = real. The feature is the LM loss minus a unigram model's loss on the same tokens (equal for
+        twins, so only word order moves it); one threshold on it is fit on the labeled passages; no weights change."""
         model = self.pretrained.model.to(self.device)
         if getattr(model.config, "causal", False) is not True:
             raise WorkbenchError("the zeroshot baseline needs a causal (GPT) language model")
         pool_ids, pool_mask = self.encoded("pool")
-        train_loss = _losses(model, pool_ids[idx], pool_mask[idx]).numpy()
+        uni = self.unigram_nll()
+        train_loss = _losses(model, pool_ids[idx], pool_mask[idx], baseline=uni).numpy()
         y = self.pool.labels[idx].numpy()
         cands = np.sort(train_loss)
         accs = [((train_loss < t) == y).mean() for t in cands]
         threshold = float(cands[int(np.argmax(accs))]) + 1e-6
         test_ids, test_mask = self.encoded("test")
-        test_loss = _losses(model, test_ids, test_mask).numpy()
+        test_loss = _losses(model, test_ids, test_mask, baseline=uni).numpy()
         pred = (test_loss < threshold).astype(int)
         real, fake = test_loss[self.test.labels.numpy() == 1], test_loss[self.test.labels.numpy() == 0]
         return self.score(pred, self.test.labels.numpy()), {"threshold": threshold, "pairs_ranked_right": float((real < fake).mean())}

@@ -9,8 +9,9 @@ conventions carry over to real checkpoints: ``save_pretrained(folder)`` writes `
   sees every token; trained to fill in ``<mask>`` tokens).
 - :class:`TinyClassifier`: the same body (its LM head kept as the ``lm_head`` group) plus a classification head that reads the hidden states
   pooled by ``mean`` (average over real tokens) or ``last`` (the last real token), or ``lm``: the
-  classifier's logits are an affine function of the passage's mean LM loss, so fine-tuning reaches
-  the knowledge stored in the LM head itself (the *likelihood* recipe).
+  classifier's logits are an affine function of the passage's mean LM loss (minus a unigram model's
+  loss on the same tokens, when one is set), so fine-tuning reaches the knowledge stored in the LM
+  head itself (the *likelihood* recipe).
 
 Both define ``layer_groups()`` (embeddings, block1..n, head), the units recipes freeze and give LRs to.
 """
@@ -135,11 +136,18 @@ class _Base(PreTrainedModel):
         groups.update({f"block{i + 1}": b for i, b in enumerate(self.blocks)})
         return groups
 
-    def token_losses(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Per passage: mean next-token loss over its real tokens (a causal LM's "how surprised am I")."""
+    def token_losses(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                     baseline: torch.Tensor | None = None) -> torch.Tensor:
+        """Per passage: mean next-token loss over its real tokens (a causal LM's "how surprised am I").
+
+        ``baseline`` (one loss per vocabulary entry, e.g. a unigram model's ``-log p(token)``) is subtracted
+        token by token: the result is how much better the LM predicts the passage than that baseline would.
+        """
         logits = self.lm_head(self.hidden_states(input_ids, attention_mask))[:, :-1]
         target = input_ids[:, 1:]
         loss = F.cross_entropy(logits.transpose(1, 2), target, reduction="none")
+        if baseline is not None:
+            loss = loss - baseline[target]
         keep = torch.ones_like(loss) if attention_mask is None else attention_mask[:, 1:].to(loss.dtype)
         return (loss * keep).sum(1) / keep.sum(1).clamp_min(1)
 
@@ -194,6 +202,9 @@ class TinyClassifier(_Base):
         self._build_body(config)
         self.classifier = nn.Linear(config.n_embd, config.num_labels)
         self.loss_scale = nn.Parameter(torch.zeros(config.num_labels))  # for pooling="lm": logit = scale * loss + bias
+        # pooling="lm": per-token unigram losses (-log p(token) in the training corpus) subtracted from the LM loss, so
+        # the feature is what the LM knows beyond word frequencies; zeros (the default) means the plain LM loss
+        self.register_buffer("unigram_nll", torch.zeros(config.vocab_size))
         self.post_init()
 
     def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -207,9 +218,13 @@ class TinyClassifier(_Base):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Class logits, (B, num_labels)."""
         if self.config.pooling == "lm":
-            loss = self.token_losses(input_ids, attention_mask)
+            loss = self.likelihood_feature(input_ids, attention_mask)
             return self.loss_scale * (loss.unsqueeze(1) - self.config.loss_center) + self.classifier.bias
         return self.classifier(self.pooled(input_ids, attention_mask))
+
+    def likelihood_feature(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The likelihood head's one feature per passage: mean LM loss minus the unigram baseline."""
+        return self.token_losses(input_ids, attention_mask, baseline=self.unigram_nll)
 
     def layer_groups(self) -> dict[str, nn.Module]:
         """embeddings, block1..n, lm_head (final norm + LM head, pretrained), head (new: classifier + loss scale)."""
@@ -223,7 +238,7 @@ class TinyClassifier(_Base):
             raise ValueError(f"unknown pooling {pooling!r}; choose one of: {', '.join(POOLINGS)}")
         model = cls(classifier_config(lm.config, num_labels, pooling))
         missing, unexpected = model.load_state_dict(lm.state_dict(), strict=False)
-        assert not unexpected and set(missing) <= {"classifier.weight", "classifier.bias", "loss_scale"}, (missing, unexpected)
+        assert not unexpected and set(missing) <= {"classifier.weight", "classifier.bias", "loss_scale", "unigram_nll"}, (missing, unexpected)
         if generator is not None:
             with torch.no_grad():
                 model.classifier.weight.normal_(0.0, 0.02, generator=generator)
