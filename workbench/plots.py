@@ -14,6 +14,14 @@ def _fig(figsize=(6, 4), **kw):
     return fig, ax
 
 
+def _legend(ax) -> None:
+    """Beside the axes when there are many recipes (so it never hides a point), inside otherwise."""
+    if len(ax.get_legend_handles_labels()[1]) > 4:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.legend()
+
+
 def recipe_colors(results: pd.DataFrame) -> dict[str, str]:
     """One colour per recipe, fixed by order of appearance, so every plot of a comparison agrees."""
     return {name: f"C{i % 10}" for i, name in enumerate(pd.unique(results["recipe"]))}
@@ -28,11 +36,12 @@ def score_vs_budget(results: pd.DataFrame, ax=None):
         ax.errorbar(rows.budget, rows["mean"], yerr=rows["std"], marker="o", capsize=3, label=recipe, color=colors[recipe])
     ax.set_xscale("log")
     ax.set_xticks(sorted(s.budget.unique()), [str(b) for b in sorted(s.budget.unique())])
+    ax.minorticks_off()  # only the budgets themselves are labelled on the log axis
     ax.set_xlabel("labeled examples N (log scale)")
     ax.set_ylabel(results["metric"].iloc[0] if len(results) else "score")
     ax.set_title("Score vs labeled budget (mean ± std over seeds)")
     ax.grid(alpha=0.3)
-    ax.legend()
+    _legend(ax)
     return fig
 
 
@@ -67,11 +76,12 @@ def paired_gain_vs_budget(results: pd.DataFrame, baseline: str = "scratch", ax=N
     ax.axhline(0, color="black", lw=1)
     ax.set_xscale("log")
     ax.set_xticks(sorted(g.budget.unique()), [str(b) for b in sorted(g.budget.unique())])
+    ax.minorticks_off()
     ax.set_xlabel("labeled examples N (log scale)")
     ax.set_ylabel(f"gain over {baseline}")
     ax.set_title(f"Paired gain over {baseline} (mean ± std over seeds)")
     ax.grid(alpha=0.3)
-    ax.legend()
+    _legend(ax)
     return fig
 
 
