@@ -133,7 +133,7 @@ def bench_gpt_vs_minimal_gpt(quick: bool) -> dict:
     from workbench.models.text import TinyConfig, TinyLM
 
     vocab, layers, heads, dim, block, batch = 2048, 4, 4, 128, 128, 16
-    steps, rounds = (8, 3) if quick else (20, 5)
+    steps, rounds = (8, 4) if quick else (20, 8)
     g = torch.Generator().manual_seed(0)
     data = [torch.randint(0, vocab, (batch, block + 1), generator=g) for _ in range(4)]
 
@@ -155,11 +155,16 @@ def bench_gpt_vs_minimal_gpt(quick: bool) -> dict:
     n_ours, n_base = (sum(p.numel() for p in m.parameters()) for m in (ours, base))
     timed(ours), timed(base)  # warm-up
     a, b = [], []
-    for _ in range(rounds):
-        a.append(timed(base))
-        b.append(timed(ours))
-    return {"ratio": statistics.median(b) / statistics.median(a),
-            "what": f"workbench TinyLM tokens/s / minimal hand-written GPT tokens/s, {layers}x{dim}, context {block}, batch {batch}",
+    for r in range(rounds):  # ABBA order: a machine that speeds up or slows down during the run favours neither
+        if r % 2:
+            b.append(timed(ours))
+            a.append(timed(base))
+        else:
+            a.append(timed(base))
+            b.append(timed(ours))
+    paired = [y / x for x, y in zip(a, b)]  # each round's two runs are back to back: their ratio cancels slow drift
+    return {"ratio": statistics.median(paired), "round_ratios": paired,
+            "what": f"workbench TinyLM tokens/s / minimal hand-written GPT tokens/s, {layers}x{dim}, context {block}, batch {batch} (median of paired rounds)",
             "ours_tokens_per_s": statistics.median(b), "minimal_tokens_per_s": statistics.median(a),
             "parameters": {"ours": n_ours, "minimal": n_base}, "goal": ">= 1.00"}
 
@@ -244,6 +249,9 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         p.error(f"unknown benchmark(s) {unknown}; choose from {', '.join(BENCHMARKS)}")
+    from workbench.device import configure_cpu_threads
+
+    configure_cpu_threads()  # every benchmark under the thread count the workbench itself trains with
     results = {"machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
                            "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M")}}
     for name in names:
