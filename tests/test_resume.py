@@ -16,6 +16,16 @@ from workbench.train.loop import fit
 from workbench.train.recipe import get_recipe
 from workbench.train.resume import Checkpointing
 
+@pytest.fixture(autouse=True)
+def ctrl_c_enabled():
+    """These tests press Ctrl-C for real. A runner started in the background by a non-interactive shell
+    inherits SIGINT as *ignored* (POSIX shells do that for `cmd &`), and then Python never installs its
+    KeyboardInterrupt handler; give the test Python's default, as any terminal session has it."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 # gradual unfreezing crosses the resume point, discriminative LRs, one-cycle momentum, augmentation
 RECIPE = get_recipe("gradual", steps=60, unfreeze_every=20, backbone_lr=1e-3, augment="light", batch_size=16)
 
