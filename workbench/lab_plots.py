@@ -19,36 +19,32 @@ def _mean_std(frame: pd.DataFrame, by, col: str) -> pd.DataFrame:
     return out
 
 
-def forgetting_tradeoff(frame: pd.DataFrame):
-    """Target accuracy gained vs source (glyph) accuracy lost: one point per recipe, +-1 std over seeds."""
+def _tradeoff(frame: pd.DataFrame, gained: str, scale: float, xlabel: str, ylabel: str, title: str):
+    """One point per recipe: ``forgetting`` (x) against ``gained`` (y), each +-1 std over seeds, times ``scale``."""
     fig, ax = _fig((7, 4.5))
     lost = _mean_std(frame, "recipe", "forgetting")
-    gain = _mean_std(frame, "recipe", "target_accuracy")
-    for i, (r, l, ls, g, gs) in enumerate(zip(lost.recipe, 100 * lost["mean"], 100 * lost["std"], 100 * gain["mean"], 100 * gain["std"])):
-        ax.errorbar(l, g, xerr=ls, yerr=gs, marker="o", capsize=3, color=f"C{i % 10}", label=r)
+    gain = _mean_std(frame, "recipe", gained)
+    for i, (r, l, ls, g, gs) in enumerate(zip(lost.recipe, lost["mean"], lost["std"], gain["mean"], gain["std"])):
+        ax.errorbar(scale * l, scale * g, xerr=scale * ls, yerr=scale * gs, marker="o", capsize=3, color=f"C{i % 10}", label=r)
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlabel("glyph accuracy lost on held-out fonts (points)")
-    ax.set_ylabel("digit test accuracy (%)")
-    ax.set_title("What fine-tuning gains vs what it forgets")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return fig
+
+
+def forgetting_tradeoff(frame: pd.DataFrame):
+    """Target accuracy gained vs source (glyph) accuracy lost: one point per recipe, +-1 std over seeds."""
+    return _tradeoff(frame, "target_accuracy", 100, "glyph accuracy lost on held-out fonts (points)",
+                     "digit test accuracy (%)", "What fine-tuning gains vs what it forgets")
 
 
 def text_forgetting_tradeoff(frame: pd.DataFrame):
     """Text: genre macro-F1 gained vs held-out LM loss added by fine-tuning, one point per recipe, +-1 std over seeds."""
-    fig, ax = _fig((7, 4.5))
-    lost = _mean_std(frame, "recipe", "forgetting")
-    gain = _mean_std(frame, "recipe", "target_score")
-    for i, (r, l, ls, g, gs) in enumerate(zip(lost.recipe, lost["mean"], lost["std"], gain["mean"], gain["std"])):
-        ax.errorbar(l, g, xerr=ls, yerr=gs, marker="o", capsize=3, color=f"C{i % 10}", label=r)
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlabel("held-out LM loss added by fine-tuning (nats per token)")
-    ax.set_ylabel(f"{frame.metric.iloc[0]} on the fine-tuning task")
-    ax.set_title("Tiny GPT: what fine-tuning gains vs what it forgets")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return fig
+    return _tradeoff(frame, "target_score", 1, "held-out LM loss added by fine-tuning (nats per token)",
+                     f"{frame.metric.iloc[0]} on the fine-tuning task", "Tiny GPT: what fine-tuning gains vs what it forgets")
 
 
 def forgetting_split(frame: pd.DataFrame):
