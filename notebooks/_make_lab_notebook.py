@@ -2,15 +2,9 @@
 from pathlib import Path
 
 import nbformat as nbf
+from _nbgen import nb  # noqa: E402 - the generators run as scripts from notebooks/
 
 HERE = Path(__file__).parent
-
-
-def nb(cells):
-    book = nbf.v4.new_notebook()
-    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    book.cells = [nbf.v4.new_markdown_cell(c[3:].strip()) if c.startswith("md:") else nbf.v4.new_code_cell(c.strip()) for c in cells]
-    return book
 
 
 NB07 = [

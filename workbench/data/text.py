@@ -159,6 +159,11 @@ def lm_batches(ids: torch.Tensor, block_size: int, batch_size: int, gen: torch.G
         yield {"input_ids": ids[starts + offsets].long()}
 
 
+def corpus_ids(tok: TextTokenizer, split: str) -> torch.Tensor:
+    """``encode_corpus`` with the cache named after the tokenizer (``char`` or ``bpe<vocab>``): one rule for every caller."""
+    return encode_corpus(tok, split, tok.kind if tok.kind == "char" else f"bpe{tok.vocab_size}")
+
+
 def eval_windows(ids: torch.Tensor, block_size: int, n: int, seed: int = 0) -> torch.Tensor:
     """``n`` fixed windows (the same every call) for measuring held-out loss."""
     gen = torch.Generator().manual_seed(seed)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import pandas as pd
 import torch
 
-from ..data.text import encode_corpus, eval_windows
+from ..data.text import corpus_ids, eval_windows
 from ..train.recipe import Recipe, get_recipe
 from .lab import l2sp_penalty
 from .text_tasks import TextTask
@@ -37,8 +37,7 @@ def text_forgetting_recipes(steps: int = 150) -> dict[str, tuple[Recipe, float]]
 
 def held_out_windows(pretrained, n: int = 128, seed: int = 3) -> torch.Tensor:
     """``n`` fixed windows of the held-out plays in the pretrained model's tokens (the source task's test set)."""
-    tok = pretrained.tokenizer
-    ids = encode_corpus(tok, "held_out", tok.kind if tok.kind == "char" else f"bpe{tok.vocab_size}")
+    ids = corpus_ids(pretrained.tokenizer, "held_out")
     return eval_windows(ids, pretrained.model.config.block_size, n, seed=seed)
 
 

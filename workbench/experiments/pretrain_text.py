@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..data.text import TextTokenizer, encode_corpus, eval_windows, lm_batches, shakespeare_tokenizer
+from ..data.text import TextTokenizer, corpus_ids, eval_windows, lm_batches, shakespeare_tokenizer
 from ..device import pick_device, seed_everything
 from ..errors import CheckpointError, check_choice, check_positive
 from ..models.text import TinyConfig, TinyLM, count_parameters
@@ -140,8 +140,7 @@ def pretrain_text(*, objective: str = "clm", tokenizer: str = "bpe", steps: int 
     changes = {"seed": seed, **({"batch_size": batch_size} if batch_size else {}), **({"lr": lr} if lr else {})}
     recipe = base.replace(name=f"pretrain-{objective}-{tokenizer}", **changes)
     tok = shakespeare_tokenizer(tokenizer)
-    cache_name = tokenizer if tokenizer == "char" else f"bpe{tok.vocab_size}"
-    train_ids, val_ids = encode_corpus(tok, "train", cache_name), encode_corpus(tok, "held_out", cache_name)
+    train_ids, val_ids = corpus_ids(tok, "train"), corpus_ids(tok, "held_out")
     config = model_config(tok, objective, n_layer=n_layer, n_head=n_head, n_embd=n_embd, block_size=block_size)
     device = pick_device(device)
     gen = seed_everything(seed)

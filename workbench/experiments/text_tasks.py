@@ -170,10 +170,10 @@ class TextTask:
     def unigram_nll(self) -> torch.Tensor:
         """``-log p(token)`` of every vocabulary entry in the training plays (add-one smoothed): a bag-of-words LM."""
         if not hasattr(self, "_unigram_nll"):
-            from ..data.text import encode_corpus
+            from ..data.text import corpus_ids
 
             tok = self.pretrained.tokenizer
-            ids = encode_corpus(tok, "train", tok.kind if tok.kind == "char" else f"bpe{tok.vocab_size}")
+            ids = corpus_ids(tok, "train")
             counts = torch.bincount(ids, minlength=tok.vocab_size).float() + 1.0
             self._unigram_nll = -(counts / counts.sum()).log()
         return self._unigram_nll
