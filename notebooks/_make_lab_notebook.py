@@ -25,10 +25,7 @@ the `workbench lab ...` command runs the same experiments with more seeds. With 
 import time
 import numpy as np
 import pandas as pd
-from workbench import lab_plots
-from workbench.experiments import lab
-from workbench.experiments.pretrain import pretrained_cnn
-from workbench.experiments.tasks import VisionTask
+from workbench import lab_figures, lab, pretrained_cnn, VisionTask
 
 T0 = time.perf_counter()
 pre = pretrained_cnn()  # the cached CNN from notebook 01 (pretrained on printed glyphs, 62 classes)
@@ -59,8 +56,8 @@ cols = ["target_accuracy", "source_after", "forgetting", "forgetting_bn_stats_al
 f = forget.groupby("recipe", sort=False)[cols].agg(["mean", "std"])
 (100 * f).round(1)""",
     """
-lab_plots.forgetting_tradeoff(forget);
-lab_plots.forgetting_split(forget);""",
+lab_figures.forgetting_tradeoff(forget);
+lab_figures.forgetting_split(forget);""",
     """
 m = forget.groupby("recipe", sort=False)[cols + ["source_before"]].mean()
 before = m.source_before.iloc[0]
@@ -92,15 +89,13 @@ pretrained LM head: how much worse did it get at the task it was pretrained on? 
 (LayerNorm normalises each token on the fly, with no running statistics), so here all forgetting is weight
 drift. The L2-SP strength is 1.0 on the body's weights.""",
     """
-from workbench.experiments.lab_text import text_forgetting
-from workbench.experiments.pretrain_text import pretrained_lm
-from workbench.experiments.text_tasks import GenreTask
+from workbench import text_forgetting, pretrained_lm, GenreTask
 
 genre = GenreTask(pretrained=pretrained_lm(), test_per_class=60)
 tforget = text_forgetting(genre, budget=100, seeds=(0, 1), steps=60)
 tcols = ["target_score", "source_loss_after", "forgetting", "perplexity_after"]
 display(tforget.groupby("recipe", sort=False)[tcols].agg(["mean", "std"]).round(3))
-lab_plots.text_forgetting_tradeoff(tforget);""",
+lab_figures.text_forgetting_tradeoff(tforget);""",
     """
 tm = tforget.groupby("recipe", sort=False)[tcols + ["source_loss_before", "perplexity_before"]].mean()
 assert (tforget[tforget.recipe == "probe"].forgetting == 0).all()  # frozen body, untouched LM head: by construction
@@ -122,7 +117,7 @@ With 20 labeled images (2 per class), no augmentation and no label smoothing, ho
 get, and does the test loss turn around? Both recipes see the same images in the same order.""",
     """
 curves = lab.learning_curves(task, ("scratch", "finetune"), budget=20, seeds=(0,), steps=120, eval_every=10)
-lab_plots.learning_curves(curves);""",
+lab_figures.learning_curves(curves);""",
     """
 for recipe, c in curves.groupby("recipe", sort=False):
     end = c.iloc[-1]
@@ -145,7 +140,7 @@ and restore the best weights. Both are scored on the same 1,000 test digits. (St
 one-cycle schedule before its LR has annealed: part of what early stopping changes is the schedule.)""",
     """
 es = lab.early_stopping(task, "finetune", budget=50, seeds=(0, 1, 2), steps=100)
-lab_plots.paired_bars(es, "strategy", title="Early stopping vs fixed steps (fine-tune, N = 50)");
+lab_figures.paired_bars(es, "strategy", title="Early stopping vs fixed steps (fine-tune, N = 50)");
 es.pivot(index="seed", columns="strategy", values=["test_accuracy", "steps_run"])""",
     """
 p = es.pivot(index="seed", columns="strategy", values="test_accuracy")
@@ -165,7 +160,7 @@ Light augmentation (rotation ±10°, scale 0.9-1.1, shear, ±10% translation) vs
 for discriminative fine-tuning, at N = 20 over 3 paired seeds (same images, same batch order).""",
     """
 aug = lab.augmentation(task, ("scratch", "discriminative"), budgets=(20,), seeds=(0, 1, 2), steps=80)
-lab_plots.paired_bars(aug, "augment", group="recipe", title="Augmentation at N = 20");
+lab_figures.paired_bars(aug, "augment", group="recipe", title="Augmentation at N = 20");
 a = aug.pivot_table(index=["recipe", "seed"], columns="augment", values="test_accuracy")
 aug_gain = (a["light"] - a["none"]).groupby("recipe", sort=False).agg(["mean", "std"])
 for recipe, row in aug_gain.iterrows():
@@ -183,7 +178,7 @@ SGD diverges is known exactly (2 / curvature).""",
     """
 grid = lab.lr_grid(task, ("scratch", "finetune"), lrs=(1e-4, 1e-3, 1e-2, 3e-2, 1e-1, 3e-1), budget=50, seeds=(0, 1), steps=60,
                    batch_sizes=(16, 64))
-lab_plots.lr_heatmap(grid);
+lab_figures.lr_heatmap(grid);
 region = lab.good_region(grid, tolerance=0.02)
 region""",
     """
@@ -194,7 +189,7 @@ for r in ("scratch", "finetune"):
           f"({pct(large.best_accuracy)}); good region {small.good_width_decades:.1f} vs {large.good_width_decades:.1f} decades")""",
     """
 finder = [lab.lr_find_vision(task, r, budget=50) for r in ("scratch", "finetune")]  # at the recipes' batch size, 64
-lab_plots.lr_finder(finder, grid[grid.batch_size == 64]);
+lab_figures.lr_finder(finder, grid[grid.batch_size == 64]);
 best = region[region.batch_size == 64].set_index("recipe")
 for f in finder:
     b = best.loc[f["recipe"]]
@@ -217,7 +212,7 @@ by that saving is the number of tasks after which pretraining has paid for itsel
     """
 c = lab.cost(task, budget=100, seeds=(0, 1), steps=100, recipes=("scratch", "discriminative"), timing_steps=10)
 costs, be = c["costs"], c["break_even"]
-lab_plots.cost_bars(costs);
+lab_figures.cost_bars(costs);
 display(costs.round(4)); display(be.round(4))""",
     """
 pre_row = costs[costs.phase == "pretraining"].iloc[0]

@@ -27,12 +27,10 @@ run you can watch, and what it all costs (parameters, tokens per second, seconds
 import math, time
 import pandas as pd
 import torch
-from workbench import plots
-from workbench.data import shakespeare
-from workbench.data.text import shakespeare_tokenizer, encode_corpus
-from workbench.experiments.pretrain_text import pretrained_lm, pretrain_text, PRETRAIN_TEXT
-from workbench.models.text import count_parameters
-from workbench.models.groups import group_parameter_counts
+from workbench import (
+    figures, shakespeare, shakespeare_tokenizer, encode_corpus, pretrained_lm, pretrain_text,
+    PRETRAIN_TEXT, count_parameters, group_parameter_counts
+)
 """,
     """md:
 ## The corpus and the whole-play split""",
@@ -95,7 +93,7 @@ evaluation in the curve; the reported final held-out loss uses 512, so it is ste
 h = pre.frame()
 evals = h.dropna(subset=["val_loss"])[["step", "tokens_seen", "train_loss", "val_loss", "val_perplexity"]]
 display(evals)
-fig = plots.training_curves(pre.history, metrics=("train_loss", "val_loss"), title="Pretraining the tiny GPT")
+fig = figures.training_curves(pre.history, metrics=("train_loss", "val_loss"), title="Pretraining the tiny GPT")
 """,
     """md:
 ## Samples over time
@@ -159,11 +157,10 @@ recipes; the full tables (more budgets, the full 150 steps, more recipes) come f
 %matplotlib inline
 import time
 import pandas as pd
-from workbench import plots
-from workbench.experiments.compare import compare, paired_gains, summarize
-from workbench.experiments.pretrain_text import pretrained_lm
-from workbench.experiments.text_tasks import GenreTask, ShuffledTask
-from workbench.train.recipe import get_recipe
+from workbench import (
+    figures, compare, paired_gains, summarize, pretrained_lm, GenreTask, ShuffledTask,
+    get_recipe
+)
 
 t0 = time.perf_counter()
 pre = pretrained_lm()
@@ -182,7 +179,7 @@ count and the schedule preview change: gradual unfreezing releases one block at 
     """
 import copy, traitlets
 from IPython.display import display
-from workbench.models.groups import layer_groups
+from workbench import layer_groups
 from workbench.widgets import FreezePanel, SchedulePanel
 
 freeze = FreezePanel(copy.deepcopy(pre.model), get_recipe("gradual", "text"))
@@ -203,7 +200,7 @@ features already give) and `tfidf`.""",
 N, SEEDS = 100, 3
 recipes = [get_recipe(r, "text", steps=60) for r in ("scratch", "probe", "finetune", "random_probe")] + ["tfidf"]
 genre_results = compare(genre, recipes, [N], SEEDS, domain="text", progress=False)
-plots.score_bars(genre_results, chance=1 / 3);
+figures.score_bars(genre_results, chance=1 / 3);
 display(summarize(genre_results).round(3))
 display(paired_gains(genre_results).round(3))
 """,
@@ -241,7 +238,7 @@ transformer from random init with each of the two heads (the better one counts a
     """
 recipes = ["bow", "tfidf", "zeroshot"] + [get_recipe(r, "text", steps=60) for r in ("scratch", "scratch_lm", "finetune", "likelihood")]
 shuffled_results = compare(shuffled, recipes, [N], SEEDS, domain="text", progress=False)
-plots.score_bars(shuffled_results, chance=0.5);
+figures.score_bars(shuffled_results, chance=0.5);
 display(summarize(shuffled_results).round(3))
 """,
     """
@@ -281,9 +278,7 @@ recipes freeze and fine-tune it. If it is not installed, this notebook says so a
 %matplotlib inline
 import time
 import pandas as pd
-from workbench.models.minilm import minilm_available, INSTALL_HINT
-from workbench.experiments.compare import compare, summarize
-from workbench.train.recipe import get_recipe
+from workbench import minilm_available, INSTALL_HINT, compare, summarize, get_recipe
 
 HAVE_MINILM = minilm_available()
 print("MiniLM available" if HAVE_MINILM else f"SKIPPING this notebook: {INSTALL_HINT}")
@@ -291,10 +286,10 @@ t0 = time.perf_counter()
 """,
     """
 if HAVE_MINILM:
-    from workbench.models.minilm import load_minilm, minilm_classifier
-    from workbench.models.groups import group_parameter_counts
-    from workbench.experiments.pretrain_text import pretrained_lm
-    from workbench.experiments.text_tasks import GenreTask
+    from workbench import load_minilm, minilm_classifier
+    from workbench import group_parameter_counts
+    from workbench import pretrained_lm
+    from workbench import GenreTask
 
     minilm = load_minilm()
     display(pd.DataFrame(group_parameter_counts(minilm_classifier(minilm, 3))))

@@ -15,7 +15,7 @@ def digits():
 @pytest.fixture(scope="session")
 def quick_pretrained():
     """A CNN pretrained for 80 steps on glyphs: enough to beat chance on real digits, cached by its key."""
-    from workbench.experiments.pretrain import pretrained_cnn
+    from workbench.pretrain.vision import pretrained_cnn
 
     return pretrained_cnn(steps=80, seed=0, progress=False)
 

@@ -27,7 +27,7 @@ def run(*args, env=None):
     (["pretrain", "vision", "--classes", "26"], "invalid choice"),
 ])
 def test_bad_input_gets_one_clear_line_and_a_nonzero_exit(args, message, capsys):
-    from workbench.cli import main
+    from workbench.cli.main import main
 
     try:
         code = main(args)
@@ -46,7 +46,7 @@ def test_a_real_process_exits_2_with_one_line_on_stderr():
 
 
 def test_recipes_lists_every_shipped_recipe(capsys):
-    from workbench.cli import main
+    from workbench.cli.main import main
 
     assert main(["recipes"]) == 0
     out = capsys.readouterr().out

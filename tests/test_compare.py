@@ -3,7 +3,7 @@ import pytest
 
 from workbench.errors import WorkbenchError
 from workbench.experiments.compare import compare, markdown_table, paired_gains, seeds_for, summarize
-from workbench.experiments.tasks import VisionTask
+from workbench.tasks.vision import VisionTask
 
 
 def test_paired_gains_subtract_the_same_seed():

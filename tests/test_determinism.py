@@ -6,7 +6,7 @@ import torch
 
 from workbench import device as wb_device
 from workbench.experiments.compare import compare, markdown_table
-from workbench.experiments.tasks import VisionTask
+from workbench.tasks.vision import VisionTask
 from workbench.train.recipe import get_recipe
 
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from workbench.experiments import lab
+from workbench import lab
 from workbench.models.cnn import CNNConfig, SmallCNN
-from workbench.train.recipe import Recipe
+from workbench import Recipe
 
 
 def _cnn(seed=0, classes=5):
@@ -112,14 +112,14 @@ def test_lr_finder_finds_the_known_divergence_lr_of_linear_regression():
 
 
 def test_lr_finder_rejects_bad_ranges():
-    from workbench.errors import WorkbenchError
+    from workbench import WorkbenchError
 
     with pytest.raises(WorkbenchError, match="start_lr"):
         lab.lr_find(_Line(), Recipe(), iter(()), start_lr=1.0, end_lr=0.1)
 
 
 def test_carve_validation_keeps_classes_and_rejects_tiny_budgets():
-    from workbench.errors import WorkbenchError
+    from workbench import WorkbenchError
 
     labels = torch.arange(10).repeat(10)
     idx = torch.arange(50)
@@ -138,7 +138,7 @@ def test_carve_validation_keeps_classes_and_rejects_tiny_budgets():
     (["lab", "cost", "--text"], "unrecognized arguments: --text"),
 ])
 def test_cli_rejects_bad_input(argv, message, capsys):
-    from workbench.cli import main
+    from workbench.cli.main import main
 
     with pytest.raises(SystemExit) as err:
         main(argv)
@@ -147,7 +147,7 @@ def test_cli_rejects_bad_input(argv, message, capsys):
 
 
 def test_cli_unwritable_out_is_one_line_error(tmp_path, capsys):
-    from workbench.cli import main
+    from workbench.cli.main import main
 
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -162,7 +162,7 @@ def test_a_batch_size_axis_gets_its_own_rows_in_the_region_table_and_the_heatmap
     matplotlib.use("Agg")
     import pandas as pd
 
-    from workbench import lab_plots
+    from workbench import lab_figures
 
     rows = [{"recipe": r, "lr": lr, "batch_size": bs, "seed": s, "test_accuracy": acc + 0.01 * s}
             for r, best in (("scratch", 1e-2), ("finetune", 1e-3)) for bs in (16, 64) for s in (0, 1)
@@ -170,6 +170,6 @@ def test_a_batch_size_axis_gets_its_own_rows_in_the_region_table_and_the_heatmap
     region = lab.good_region(pd.DataFrame(rows))
     assert list(region.columns[:2]) == ["recipe", "batch_size"] and len(region) == 4
     assert dict(zip(region.recipe, region.best_lr)) == {"scratch": 1e-2, "finetune": 1e-3}
-    fig = lab_plots.lr_heatmap(pd.DataFrame(rows))
+    fig = lab_figures.lr_heatmap(pd.DataFrame(rows))
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["scratch, batch 16", "scratch, batch 64", "finetune, batch 16", "finetune, batch 64"]

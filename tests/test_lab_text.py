@@ -5,8 +5,8 @@ import torch
 
 from workbench.data.text import shakespeare_tokenizer
 from workbench.experiments.lab_text import lm_loss, text_forgetting
-from workbench.experiments.pretrain_text import PretrainedText
-from workbench.experiments.text_tasks import GenreTask
+from workbench.pretrain.text import PretrainedText
+from workbench.tasks.text import GenreTask
 from workbench.models.text import TinyConfig, TinyLM
 from workbench.train.recipe import get_recipe
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from workbench.errors import TrainingDiverged
-from workbench.experiments.tasks import VisionTask
+from workbench.tasks.vision import VisionTask
 from workbench.train.loop import Callback, fit
 from workbench.train.recipe import get_recipe
 

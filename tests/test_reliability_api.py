@@ -160,7 +160,7 @@ def test_an_online_only_dataset_offline_names_the_offline_alternatives(monkeypat
 
 
 def test_an_unwritable_output_folder_fails_early(tmp_path, monkeypatch):
-    from workbench.experiments import report
+    from workbench.report import writing as report
 
     (tmp_path / "file").write_text("x")
     with pytest.raises(WorkbenchError, match=r"cannot create output folder .*file/sub \(Not a directory\); choose another with --out"):
@@ -211,7 +211,7 @@ def test_a_checkpoint_with_other_layers_names_the_keys(saved):
 
 def test_a_checkpoint_of_another_task_for_vision_fine_tuning(saved, monkeypatch):
     """A text model's checkpoint handed to vision fine-tuning is refused by name, not by AttributeError."""
-    from workbench.experiments import pretrain
+    from workbench.pretrain import vision as pretrain
 
     monkeypatch.setattr(pretrain, "load_checkpoint", lambda p: (nn.Linear(2, 2), {"arch": "tiny-gpt"}))
     with pytest.raises(CheckpointError, match=r"holds a 'tiny-gpt' model; vision fine-tuning needs a 'small-cnn' checkpoint"):
@@ -227,7 +227,7 @@ def test_a_file_given_as_checkpoint_folder(saved):
 
 def test_a_corrupted_cached_model_is_pretrained_again_automatically(tmp_path, monkeypatch):
     """Truncate the cached pretrained model: the next call warns, pretrains again, and caches a good one."""
-    from workbench.experiments.pretrain import pretrained_cnn
+    from workbench.pretrain.vision import pretrained_cnn
 
     from workbench.paths import cache_dir
 
@@ -257,7 +257,7 @@ def test_a_corrupted_cache_file_is_rebuilt(tmp_path):
 
 
 def test_an_unknown_augmentation_in_a_recipe_is_named(digits):
-    from workbench.experiments.tasks import VisionTask
+    from workbench.tasks.vision import VisionTask
 
     with pytest.raises(WorkbenchError, match=r"unknown augment 'heavy'; choose one of: none"):
         VisionTask(digits, device="cpu").run(get_recipe("scratch", augment="heavy", steps=2), 10, 0)
@@ -299,7 +299,7 @@ def _text_checkpoint(folder, vocab_size):
 
 def test_a_tokenizer_that_does_not_match_the_model_is_refused(tmp_path):
     from workbench.data.text import char_tokenizer
-    from workbench.experiments.pretrain_text import load_pretrained_text
+    from workbench.pretrain.text import load_pretrained_text
 
     fits = char_tokenizer("to be or not to be").vocab_size
     _text_checkpoint(tmp_path / "ok", fits)

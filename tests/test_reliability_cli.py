@@ -7,7 +7,7 @@ import shutil
 import pytest
 import torch
 
-from workbench.cli import main
+from workbench.cli.main import main
 
 
 def cli(args, capsys):

@@ -4,7 +4,7 @@ import signal
 
 import pytest
 
-from workbench.experiments.pretrain import _cache_key
+from workbench.pretrain.vision import _cache_key
 import torch
 
 from workbench.data.augment import AUGMENTS
@@ -184,7 +184,7 @@ def fresh_cache(tmp_path, monkeypatch):
 
 def interrupt_pretraining_at(monkeypatch, step):
     """Make the next pretraining receive a real Ctrl-C (SIGINT) during step ``step``."""
-    import workbench.experiments.pretrain as pretrain
+    import workbench.pretrain.vision as pretrain
 
     real_fit = pretrain.fit
 
@@ -204,7 +204,7 @@ def interrupt_pretraining_at(monkeypatch, step):
 
 
 def test_interrupted_pretraining_is_not_cached_and_resumes_on_the_next_call(fresh_cache, monkeypatch):
-    from workbench.experiments.pretrain import pretrain_vision, pretrained_cnn
+    from workbench.pretrain.vision import pretrain_vision, pretrained_cnn
 
     kw = dict(steps=20, seed=0, widths=(4, 8, 8, 16), progress=False)
     interrupt_pretraining_at(monkeypatch, 13)
@@ -223,7 +223,7 @@ def test_interrupted_pretraining_is_not_cached_and_resumes_on_the_next_call(fres
 
 
 def test_cli_pretraining_interrupted_exits_130_and_says_how_to_resume(fresh_cache, monkeypatch, capsys):
-    from workbench.cli import main
+    from workbench.cli.main import main
 
     interrupt_pretraining_at(monkeypatch, 12)
     assert main(["pretrain", "vision", "--steps", "20", "--quiet"]) == 130
@@ -237,7 +237,7 @@ def test_a_text_model_with_dropout_and_random_masking_resumes_bitwise(tmp_path):
     """Dropout and MLM masking draw from the *global* torch RNG, and lm_batches is a plain generator
     (fast-forwarded): the resumed run matches only if the global RNG state was restored too."""
     from workbench.data.text import lm_batches
-    from workbench.experiments.pretrain_text import mlm_loss
+    from workbench.pretrain.text import mlm_loss
     from workbench.models.text import TinyConfig, TinyLM
 
     stream = torch.randint(4, 64, (2000,), generator=torch.Generator().manual_seed(0))

@@ -104,6 +104,6 @@ def test_no_server_is_started_without_a_token_or_on_all_interfaces_by_default():
     no_auth = re.compile(r"""(token|password)\s*=\s*(''|""|\\'\\'|\\"\\")|--no-?token|disable_check_xsrf\s*=\s*True|--ip=0\.0\.0\.0""", re.I)
     bad = [f"{p.relative_to(root)}: {m.group(0)}" for p in files if p.is_file() for m in no_auth.finditer(p.read_text(errors="replace"))]
     assert not bad, bad
-    from workbench.cli import build_parser
+    from workbench.cli.main import build_parser
 
     assert build_parser().parse_args(["app"]).ip == "127.0.0.1"

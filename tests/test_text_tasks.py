@@ -7,8 +7,8 @@ import torch
 from workbench.data.shakespeare import HELD_OUT_PLAYS, corpus_text
 from workbench.data.text import shakespeare_tokenizer
 from workbench.experiments.compare import compare, paired_gains
-from workbench.experiments.pretrain_text import PretrainedText, pretrain_text
-from workbench.experiments.text_tasks import GenreTask, ShuffledTask
+from workbench.pretrain.text import PretrainedText, pretrain_text
+from workbench.tasks.text import GenreTask, ShuffledTask
 from workbench.models.text import TinyConfig, TinyLM
 from workbench.train.recipe import get_recipe, recipe_names
 

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from ..errors import WorkbenchError
 from ..paths import cache_dir
-from .digits import ImageData, TargetTask, _split
+from .images import ImageData, TargetTask, _split
 
 ONLINE_TARGETS = ("mnist", "fashion-mnist", "kmnist", "cifar10")
 TEST_SIZE = 2000

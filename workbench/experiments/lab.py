@@ -2,7 +2,7 @@
 
 Every experiment here is built from the same pieces as the comparisons (a :class:`VisionTask`, recipes,
 the one ``fit`` loop) and returns a tidy pandas frame, one row per run (or per evaluation, for curves).
-Plots live in :mod:`workbench.lab_plots`; the ``workbench lab ...`` command and notebook 07 call these.
+Plots live in :mod:`workbench.report.lab_figures`; the ``workbench lab ...`` command and notebook 07 call these.
 
 The measurements:
 
@@ -30,10 +30,12 @@ from ..data.augment import AUGMENTS
 from ..data.batches import clean_glyphs, glyph_batches, image_batches
 from ..data.subsets import balanced_subset
 from ..errors import TrainingDiverged, WorkbenchError, check_choice
-from ..train.loop import Callback, FitResult, TrainState, cross_entropy_loss, fit
+from ..train.events import Callback, FitResult, TrainState
+from ..train.loop import cross_entropy_loss, fit
 from ..train.recipe import Recipe, get_recipe
-from .metrics import accuracy
-from .tasks import VisionTask, data_seed
+from ..train.metrics import accuracy
+from ..tasks.base import data_seed
+from ..tasks.vision import VisionTask
 
 _BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
@@ -159,7 +161,7 @@ def forgetting(task: VisionTask, budget: int = 50, seeds: Sequence[int] = (0, 1)
                recipes: dict | None = None, progress: bool = False) -> pd.DataFrame:
     """One row per (recipe, seed): target test accuracy and the pretraining task's accuracy before/after."""
     if task.pretrained is None:
-        from .pretrain import resolve_pretrained
+        from ..pretrain.vision import resolve_pretrained
 
         task.pretrained = resolve_pretrained(device=task.device)
     pretrained = task.pretrained
@@ -454,10 +456,10 @@ def cost(task: VisionTask, budget: int = 100, seeds: Sequence[int] = (0, 1), *, 
     """
     from ..data.glyphs import glyph_bank, split_by_font
     from ..models.cnn import CNNConfig, SmallCNN
-    from .pretrain import PRETRAIN_VISION
+    from ..pretrain.vision import PRETRAIN_VISION
 
     if task.pretrained is None:
-        from .pretrain import resolve_pretrained
+        from ..pretrain.vision import resolve_pretrained
 
         task.pretrained = resolve_pretrained(device=task.device)
     rows = []

@@ -20,7 +20,7 @@ import torch
 from ..data.text import corpus_ids, eval_windows
 from ..train.recipe import Recipe, get_recipe
 from .lab import l2sp_penalty
-from .text_tasks import TextTask
+from ..tasks.text import TextTask
 
 
 def text_forgetting_recipes(steps: int = 150) -> dict[str, tuple[Recipe, float]]:

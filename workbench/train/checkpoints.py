@@ -22,23 +22,11 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..errors import CheckpointError
+from ..models import architectures
 
 META = "workbench.json"
 WEIGHTS = "model.safetensors"
 FORMAT = 1
-
-
-def _architectures() -> dict:
-    from ..models.cnn import CNNConfig, SmallCNN
-
-    archs = {SmallCNN.arch: (SmallCNN, CNNConfig.from_dict)}
-    try:
-        from ..models.text import TEXT_ARCHITECTURES
-
-        archs.update(TEXT_ARCHITECTURES)
-    except ImportError:
-        pass
-    return archs
 
 
 def _fsync_dir(path: Path) -> None:
@@ -131,7 +119,7 @@ def load_checkpoint(path: str | Path, *, device: str | torch.device = "cpu") -> 
     """Rebuild the model saved at ``path``; return ``(model, meta)``. Never unpickles."""
     path = Path(path)
     meta = read_meta(path)
-    archs = _architectures()
+    archs = architectures()
     arch = meta.get("arch")
     if arch not in archs:
         raise CheckpointError(f"{path} holds an unknown architecture {arch!r}; known: {', '.join(archs)}")

@@ -20,7 +20,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -30,72 +29,11 @@ from ..device import autocast, autocast_dtype, configure_cpu_threads, pick_devic
 from ..errors import TrainingDiverged
 from ..models.groups import layer_groups
 from . import distributed
+from .events import Callback, FitResult, TrainState
 from .freezing import frozen_groups_at, param_groups, set_frozen, set_train_mode
 from .recipe import Recipe
+from .resume import restore_training_state
 from .schedules import build_scheduler
-
-
-@dataclass
-class TrainState:
-    """What callbacks see: the run so far. Callbacks may call ``request_stop()``."""
-
-    model: nn.Module
-    recipe: Recipe
-    step: int = 0
-    total_steps: int = 0
-    loss: float = float("nan")
-    metrics: dict = field(default_factory=dict)
-    history: list[dict] = field(default_factory=list)
-    frozen: list[str] = field(default_factory=list)
-    started: float = field(default_factory=time.perf_counter)
-    stop_reason: str | None = None
-    optimizer: torch.optim.Optimizer | None = None
-    scheduler: object = None
-    # what a resumable checkpoint needs beyond the above (see workbench.train.resume)
-    batches: object = None  # the batch iterator; resumable when it has state_dict()/load_state_dict()
-    scaler: object = None
-    running: torch.Tensor | None = None  # loss summed since the last log, and how many steps that is
-    since_log: int = 0
-    best_score: float = -math.inf  # early stopping: best monitored score (sign-adjusted), its step, weights
-    best_step: int | None = None
-    best_weights: dict | None = None
-    bad_evals: int = 0
-    in_step: bool = False  # True while a step is half done (a mid-step interrupt makes the state unsaveable)
-
-    def request_stop(self, reason: str = "stopped") -> None:
-        self.stop_reason = self.stop_reason or reason
-
-    @property
-    def seconds(self) -> float:
-        return time.perf_counter() - self.started
-
-
-@dataclass
-class FitResult:
-    model: nn.Module
-    history: list[dict]
-    steps_done: int
-    seconds: float
-    stop_reason: str | None = None  # None when the run completed its steps
-    best_step: int | None = None
-    metrics: dict = field(default_factory=dict)
-
-    def frame(self):
-        """The history as a pandas DataFrame (one row per record)."""
-        import pandas as pd
-
-        return pd.DataFrame(self.history)
-
-
-class Callback:
-    """Override the events you need. Every method receives the live :class:`TrainState`."""
-
-    def on_start(self, state: TrainState) -> None: ...
-    def on_log(self, state: TrainState) -> None: ...
-    def on_eval(self, state: TrainState) -> None: ...
-    def on_stop(self, state: TrainState) -> None:
-        """The step loop ended (done, stopped, Ctrl-C); the model still has its last trained weights."""
-    def on_end(self, state: TrainState) -> None: ...
 
 
 def cross_entropy_loss(label_smoothing: float = 0.0) -> Callable:
@@ -172,8 +110,6 @@ def fit(
     state.batches, state.scaler = batch_iter, scaler
     state.running = torch.zeros((), device=device)
     if resume_from is not None:
-        from .resume import restore_training_state
-
         restore_training_state(resume_from, state, device)
         state.frozen = frozen_groups_at(recipe, names, state.step)
         set_frozen(model, state.frozen)

@@ -41,7 +41,7 @@ from safetensors.torch import save as save_bytes
 
 from ..errors import CheckpointError, check_positive
 from .checkpoints import load_weights, read_meta, save_checkpoint
-from .loop import Callback
+from .events import Callback
 
 TENSORS = "training.safetensors"
 STATE = "training.json"

@@ -13,7 +13,7 @@ import time
 import ipywidgets as widgets
 import pandas as pd
 
-from .. import plots  # imported here, in the kernel's main thread, not first in a worker thread
+from ..report import figures as plots  # imported here, in the kernel's main thread, not first in a worker thread
 from ..errors import WorkbenchError
 from ..experiments.compare import COLUMNS, compare, paired_gains, seeds_for
 from ..train.recipe import Recipe, get_recipe, recipe_names
@@ -33,7 +33,7 @@ def parse_budgets(text: str) -> list[int]:
 
 
 def draw_results(results: pd.DataFrame, baseline: str = "scratch"):
-    """Score vs N and, once there is a pair, the paired gain vs N: ``workbench.plots`` drawn on our own axes."""
+    """Score vs N and, once there is a pair, the paired gain vs N: ``workbench.report.figures`` drawn on our own axes."""
     fig = figure(10, 3.2)
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.17, top=0.88, wspace=0.3)
     left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)

@@ -56,8 +56,8 @@ def _names() -> list[str]:
 def playground(task=None, recipe: str | Recipe = "discriminative", **kw) -> Playground:
     """The playground on ``task`` (default: the vision task with the cached pretrained CNN)."""
     if task is None:
-        from ..experiments.pretrain import pretrained_cnn
-        from ..experiments.tasks import VisionTask
+        from ..pretrain.vision import pretrained_cnn
+        from ..tasks.vision import VisionTask
 
         task = VisionTask(pretrained=pretrained_cnn(progress=False).model)
     return Playground(task, recipe, **kw)

@@ -14,6 +14,7 @@ from ..errors import WorkbenchError
 from ..train.freezing import frozen_groups_at
 from ..train.recipe import SCHEDULES, Recipe
 from ..train.schedules import preview_schedule
+from ..report.palette import series_color
 from ._common import RecipePanel, figure, image_widget, png
 
 _STYLE = {"description_width": "170px"}
@@ -51,7 +52,7 @@ def draw_preview(preview: dict, starts: dict[str, int | None], title: str = ""):
         merged.setdefault((tuple(lrs), starts.get(name)), []).append(name)
     for i, ((lrs, start), names) in enumerate(merged.items()):
         label = names[0] if len(names) == 1 else f"{names[0]}–{names[-1]}"
-        color = f"C{i}"
+        color = series_color(i)
         begin = len(steps) if start is None else start
         if begin > 0:
             when = "the whole run" if start is None else f"until step {start}"

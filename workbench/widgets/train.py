@@ -14,8 +14,9 @@ import time
 
 import ipywidgets as widgets
 
-from ..train.loop import Callback, TrainState
+from ..train.events import Callback, TrainState
 from ..train.recipe import Recipe
+from ..report.palette import series_color
 from ._common import BackgroundRun, RecipePanel, figure, image_widget, one_line, png
 
 BUDGETS = (10, 20, 50, 100, 500, 1000, 4000)
@@ -31,14 +32,14 @@ class HistoryPlot:
     def __init__(self, total_steps: int, title: str = ""):
         self.fig = figure(6.4, 2.6)
         self.ax = self.fig.add_subplot()
-        (self.loss,) = self.ax.plot([], [], "-", color="C0", label="training loss")
+        (self.loss,) = self.ax.plot([], [], "-", color=series_color(0), label="training loss")
         self.ax.set_xlim(0, max(total_steps, 1))
         self.ax.set_xlabel("step")
-        self.ax.set_ylabel("training loss", color="C0")
+        self.ax.set_ylabel("training loss", color=series_color(0))
         self.ax2 = self.ax.twinx()
-        (self.acc,) = self.ax2.plot([], [], "o-", color="C1", ms=3, label="test accuracy (250 images)")
+        (self.acc,) = self.ax2.plot([], [], "o-", color=series_color(1), ms=3, label="test accuracy (250 images)")
         self.ax2.set_ylim(0, 100)
-        self.ax2.set_ylabel("test accuracy % (250 imgs)", color="C1")
+        self.ax2.set_ylabel("test accuracy % (250 imgs)", color=series_color(1))
         self.fig.subplots_adjust(top=0.84)
         self.ax.set_title(textwrap.fill(title, 90), fontsize=8)
 

@@ -17,12 +17,8 @@ import os
 import sys
 import time
 
-from .errors import WorkbenchError
-
-DEMO_BUDGETS = (10, 20, 50, 100)
-DEMO_SEEDS = {10: 5, 20: 5, "default": 2}
-DEMO_RECIPES = ("scratch", "probe", "discriminative")
-
+from ..errors import WorkbenchError
+from .vision import cmd_compare_vision, cmd_demo, cmd_pretrain_vision
 
 def _int_list(text: str) -> list[int]:
     try:
@@ -182,96 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_table(results, out_paths) -> None:
-    from .experiments.compare import markdown_table
-
-    print(markdown_table(results))
-    print("\nwrote " + ", ".join(str(p) for p in out_paths.values()))
-
-
-def _interrupted(pre, steps: int) -> bool:
-    """True (after saying how to resume) when pretraining stopped before ``steps``."""
-    done = pre.metrics.get("steps", steps)
-    if done < steps:
-        print(f"workbench: pretraining interrupted at step {done} of {steps}; run the same command again to resume it", file=sys.stderr)
-    return done < steps
-
-
-def cmd_demo(args) -> int:
-    from .experiments.compare import compare
-    from .experiments.pretrain import PRETRAIN_VISION, pretrained_cnn
-    from .experiments.report import write_comparison, writable_dir
-    from .experiments.tasks import VisionTask
-
-    writable_dir(args.out)
-    start = time.perf_counter()
-    print("1/2 pretraining the CNN on printed glyphs (or reusing the cached model) ...", flush=True)
-    pre = pretrained_cnn(device=args.device, progress=not args.quiet)
-    if _interrupted(pre, PRETRAIN_VISION.steps):
-        return 130
-    m = pre.metrics
-    print(f"    held-out fonts accuracy {m.get('val_accuracy', float('nan')):.3f}, "
-          f"zero-shot on real digits {m.get('zero_shot_digits', float('nan')):.3f}  [{pre.path}]")
-    print(f"2/2 fine-tuning vs scratch on real handwritten digits: recipes {', '.join(DEMO_RECIPES)}, budgets "
-          f"{', '.join(map(str, DEMO_BUDGETS))}, 5 paired seeds at N<=20 and 2 above ...", flush=True)
-    task = VisionTask("mnist5k", pretrained=pre.model, device=args.device)
-    results = compare(task, DEMO_RECIPES, DEMO_BUDGETS, DEMO_SEEDS, progress=not args.quiet)
-    paths = write_comparison(results, args.out, "workbench demo: pretrained vs scratch on real handwritten digits")
-    print()
-    _print_table(results, paths)
-    print(f"\ndemo finished in {time.perf_counter() - start:.0f} s")
-    return 0
-
-
-def cmd_pretrain_vision(args) -> int:
-    from .experiments.pretrain import PRETRAIN_VISION, pretrained_cnn
-    from .train.checkpoints import save_checkpoint
-
-    steps = args.steps or PRETRAIN_VISION.steps
-    if args.out:  # fail before training, not after
-        from .experiments.report import writable_dir
-
-        writable_dir(os.path.dirname(os.path.abspath(args.out)))
-    pre = pretrained_cnn(classes=args.classes, steps=steps, seed=args.seed, device=args.device, progress=not args.quiet, rebuild=args.rebuild)
-    if _interrupted(pre, steps):
-        return 130
-    print(f"pretrained CNN ({args.classes} classes, {steps} steps): " + ", ".join(f"{k}={v:.3f}" for k, v in pre.metrics.items() if isinstance(v, float)))
-    print(f"cached at {pre.path}")
-    from .train.distributed import is_main_process
-
-    if args.out and is_main_process():  # under torchrun, rank 0 writes; every rank holds the same weights
-        save_checkpoint(args.out, pre.model, recipe=PRETRAIN_VISION.replace(steps=steps, seed=args.seed), metrics=pre.metrics, history=pre.history)
-        print(f"saved to {args.out}")
-    return 0
-
-
-def cmd_compare_vision(args) -> int:
-    from .experiments.compare import compare
-    from .experiments.pretrain import resolve_pretrained
-    from .experiments.report import write_comparison, writable_dir
-    from .experiments.tasks import VisionTask
-    from .train.recipe import get_recipe
-
-    writable_dir(args.out)
-    changes = {"steps": args.steps} if args.steps else {}
-    recipes = [get_recipe(r, "vision", **changes) for r in args.recipes]  # validate names before any training
-    task = VisionTask(args.target, device=args.device)
-    for b in args.budgets:  # validate budgets against the pool before any training
-        from .data.subsets import balanced_subset
-
-        balanced_subset(task.pool_labels, b, 0)
-    if any(r.init == "pretrained" for r in recipes):
-        task.pretrained = resolve_pretrained(args.pretrained, device=args.device, progress=not args.quiet)
-        if task.pretrained.config.in_channels != task.data.pool.images.shape[1]:
-            raise WorkbenchError("the pretrained model and the target have different channel counts; use a grey-scale target")
-    results = compare(task, recipes, args.budgets, args.seeds, progress=not args.quiet)
-    paths = write_comparison(results, args.out, f"compare vision on {task.name}")
-    _print_table(results, paths)
-    return 0
-
-
 def cmd_pretrain_text(args) -> int:
-    from .experiments.text_cli import pretrain_text_command
+    from .text import pretrain_text_command
 
     pretrain_text_command(objective=args.objective, tokenizer=args.tokenizer, budget_seconds=args.budget_seconds, steps=args.steps,
                           out=args.out, seed=args.seed, device=args.device, quiet=args.quiet, rebuild=args.rebuild)
@@ -279,7 +187,7 @@ def cmd_pretrain_text(args) -> int:
 
 
 def cmd_compare_text(args) -> int:
-    from .experiments.text_cli import compare_text_command
+    from .text import compare_text_command
 
     compare_text_command(task=args.task, budgets=args.budgets, seeds=args.seeds, recipes=args.recipes, out=args.out,
                          pretrained=args.pretrained, backbone=args.backbone, steps=args.steps, device=args.device, quiet=args.quiet)
@@ -287,7 +195,7 @@ def cmd_compare_text(args) -> int:
 
 
 def cmd_recipes(args) -> int:
-    from .train.recipe import RECIPE_BOOKS
+    from ..train.recipe import RECIPE_BOOKS
 
     for domain, book in RECIPE_BOOKS.items():
         print(f"[{domain}]")
@@ -297,13 +205,13 @@ def cmd_recipes(args) -> int:
 
 
 def cmd_app(args) -> int:
-    from .widgets.app import serve_app
+    from ..widgets.app import serve_app
 
     return serve_app(args.notebook, port=args.port, ip=args.ip, open_browser=args.open) or 0
 
 
 def cmd_lab(args) -> int:
-    from .experiments.lab_cli import DEFAULT_LRS, lab_command
+    from .lab import DEFAULT_LRS, lab_command
 
     lab_command(args.domain, out=args.out, seeds=args.seeds, budget=args.budget, steps=args.steps,
                 lrs=getattr(args, "lrs", None) or DEFAULT_LRS, batch_sizes=getattr(args, "batch_sizes", None),
@@ -328,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = COMMANDS[(args.command, getattr(args, "domain", None))]
     try:
-        from .train.distributed import init_distributed
+        from ..train.distributed import init_distributed
 
         rank, _ = init_distributed()  # under torchrun: join the group; only rank 0 prints and writes
         if rank != 0:

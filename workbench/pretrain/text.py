@@ -21,7 +21,8 @@ from ..errors import CheckpointError, check_choice, check_positive
 from ..models.text import TinyConfig, TinyLM, count_parameters
 from ..paths import cache_dir
 from ..train.checkpoints import load_checkpoint, save_checkpoint
-from ..train.loop import Callback, fit
+from ..train.events import Callback
+from ..train.loop import fit
 from ..train.recipe import Recipe
 
 OBJECTIVES = ("clm", "mlm")

@@ -1,42 +1,24 @@
-"""A *task* is what a comparison sweeps over: labeled budgets from a pool, one score per run.
-
-Any object with ``name``, ``metric``, ``pool_labels`` and ``run(recipe, budget, seed)`` is a task; the
-vision target here and the text tasks share :func:`workbench.experiments.compare.compare`.
-"""
+"""The vision task: fine-tune the small CNN on a labeled budget of real images, score accuracy on its test set."""
 from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from ..data.augment import AUGMENTS
 from ..data.batches import image_batches
-from ..data.digits import TargetTask, load_target
+from ..data.digits import load_target
+from ..data.images import TargetTask
 from ..data.subsets import balanced_subset
 from ..device import pick_device, seed_everything
 from ..errors import check_choice
 from ..models.cnn import CNNConfig, SmallCNN
 from ..train.loop import fit
 from ..train.recipe import Recipe
-from .metrics import accuracy
-
-
-@dataclass
-class RunResult:
-    score: float
-    model: nn.Module
-    history: list[dict]
-    seconds: float
-    steps: int
-    extra: dict = field(default_factory=dict)
-
-
-def data_seed(seed: int) -> int:
-    """The seed of a run's batch order and augmentation: shared by all recipes, so runs are paired."""
-    return 1_000_003 * seed + 17
+from .base import RunResult, data_seed
+from ..train.metrics import accuracy
 
 
 class VisionTask:
@@ -60,7 +42,7 @@ class VisionTask:
         gen = torch.Generator().manual_seed(data_seed(seed) + 1)
         if recipe.init == "pretrained":
             if self.pretrained is None:
-                from .pretrain import resolve_pretrained
+                from ..pretrain.vision import resolve_pretrained
 
                 self.pretrained = resolve_pretrained(device=self.device)
             model = copy.deepcopy(self.pretrained)

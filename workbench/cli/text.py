@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import WorkbenchError
 from ..train.recipe import TEXT_BASELINES, get_recipe
-from .compare import compare, markdown_table
+from ..experiments.compare import compare, markdown_table
 
 TEXT_COMPARE_DEFAULTS = {
     "genre": ["scratch", "probe", "finetune", "tfidf"],
@@ -22,7 +22,7 @@ def pretrain_text_command(*, objective: str = "clm", tokenizer: str = "bpe", bud
                           steps: int | None = None, out: str | None = None, seed: int = 0, device=None, quiet: bool = False,
                           rebuild: bool = False) -> dict:
     """Pretrain the tiny transformer; save it to ``out`` (and to the cache when trained by steps). Returns the metrics."""
-    from .pretrain_text import pretrain_text, pretrained_lm, save_pretrained_text
+    from ..pretrain.text import pretrain_text, pretrained_lm, save_pretrained_text
 
     if budget_seconds is not None and steps is not None:
         raise WorkbenchError("give either --budget-seconds or --steps, not both")
@@ -52,7 +52,7 @@ def compare_text_command(*, task: str = "genre", budgets=(30, 100, 300, 1000), s
                          pretrained: str | None = None, backbone: str = "tiny", steps: int | None = None, device=None,
                          quiet: bool = False):
     """Run ``recipes`` on ``task`` over ``budgets`` x ``seeds``; write results.csv, summary.md and plots to ``out``."""
-    from .text_tasks import text_task
+    from ..tasks.text import text_task
 
     recipes = list(recipes or TEXT_COMPARE_DEFAULTS.get(task, ["scratch", "finetune"]))
     changes = {"steps": steps} if steps else {}
@@ -78,7 +78,7 @@ def compare_text_command(*, task: str = "genre", budgets=(30, 100, 300, 1000), s
 
 def _writable(out) -> Path:
     try:
-        from .report import writable_dir
+        from ..report.writing import writable_dir
 
         return writable_dir(out)
     except ImportError:
@@ -92,7 +92,7 @@ def _writable(out) -> Path:
 
 def write_results(results, out, title: str) -> dict:
     try:
-        from .report import write_comparison
+        from ..report.writing import write_comparison
 
         return write_comparison(results, out, title)
     except ImportError:  # before the shared report module is merged: csv + Markdown only

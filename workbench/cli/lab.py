@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..data.store import atomic_write
-from . import lab
-from .report import writable_dir
+from ..experiments import lab
+from ..report.writing import writable_dir
 
 EXPERIMENTS = ("forgetting", "overfitting", "augmentation", "sensitivity", "cost")
 DEFAULT_LRS = (1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
@@ -30,8 +30,8 @@ def _save_fig(fig, path: Path) -> Path:
 
 
 def _task(device=None):
-    from .pretrain import resolve_pretrained
-    from .tasks import VisionTask
+    from ..pretrain.vision import resolve_pretrained
+    from ..tasks.vision import VisionTask
 
     task = VisionTask("mnist5k", device=device)
     task.pretrained = resolve_pretrained(device=device, progress=True)
@@ -48,7 +48,7 @@ def lab_command(experiment: str, *, out: str | Path, seeds: int = 3, budget: int
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from .. import lab_plots as P
+    from ..report import lab_figures as P
     from ..errors import check_choice
 
     check_choice("lab experiment", experiment, EXPERIMENTS)
@@ -112,10 +112,10 @@ def _text_forgetting(out: Path, *, seeds: int, budget: int | None, steps: int | 
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from .. import lab_plots as P
-    from .lab_text import text_forgetting
-    from .pretrain_text import pretrained_lm
-    from .text_tasks import GenreTask
+    from ..report import lab_figures as P
+    from ..experiments.lab_text import text_forgetting
+    from ..pretrain.text import pretrained_lm
+    from ..tasks.text import GenreTask
 
     task = GenreTask(pretrained=pretrained_lm(device=device, progress=not quiet), device=device)
     df = text_forgetting(task, budget or 100, list(range(seeds)), progress=not quiet, **({"steps": steps} if steps else {}))

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .experiments.compare import paired_gains, summarize
+from ..experiments.compare import paired_gains, summarize
+from .palette import recipe_color, series_color
 
 
 def _fig(figsize=(6, 4), **kw):
@@ -23,8 +24,8 @@ def _legend(ax) -> None:
 
 
 def recipe_colors(results: pd.DataFrame) -> dict[str, str]:
-    """One colour per recipe, fixed by order of appearance, so every plot of a comparison agrees."""
-    return {name: f"C{i % 10}" for i, name in enumerate(pd.unique(results["recipe"]))}
+    """Each recipe's colour from the one palette (:mod:`.palette`): the same recipe, the same colour, in every figure."""
+    return {name: recipe_color(name) for name in pd.unique(results["recipe"])}
 
 
 def score_vs_budget(results: pd.DataFrame, ax=None):
@@ -117,8 +118,8 @@ def schedule_preview(preview: dict, title: str = "Learning rate per layer group"
     for ax, name in zip(axes[:, 0], names):
         lrs = np.asarray(preview["lrs"][name], dtype=float)
         mask = np.asarray(preview.get("trainable", {}).get(name, [True] * len(lrs)))
-        ax.plot(steps, np.where(mask, lrs, np.nan), color="C0")
-        ax.plot(steps, np.where(mask, np.nan, lrs), color="C0", ls=":", alpha=0.5)
+        ax.plot(steps, np.where(mask, lrs, np.nan), color=series_color(0))
+        ax.plot(steps, np.where(mask, np.nan, lrs), color=series_color(0), ls=":", alpha=0.5)
         ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
         ax.set_ylim(0, peak * 1.15)
         ax.tick_params(labelsize=7)

@@ -7,9 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-
-def _fig(figsize=(6, 4), **kw):
-    return plt.subplots(figsize=figsize, layout="constrained", **kw)
+from .figures import _fig
+from .palette import recipe_color, series_color
 
 
 def _mean_std(frame: pd.DataFrame, by, col: str) -> pd.DataFrame:
@@ -25,7 +24,7 @@ def _tradeoff(frame: pd.DataFrame, gained: str, scale: float, xlabel: str, ylabe
     lost = _mean_std(frame, "recipe", "forgetting")
     gain = _mean_std(frame, "recipe", gained)
     for i, (r, l, ls, g, gs) in enumerate(zip(lost.recipe, lost["mean"], lost["std"], gain["mean"], gain["std"])):
-        ax.errorbar(scale * l, scale * g, xerr=scale * ls, yerr=scale * gs, marker="o", capsize=3, color=f"C{i % 10}", label=r)
+        ax.errorbar(scale * l, scale * g, xerr=scale * ls, yerr=scale * gs, marker="o", capsize=3, color=recipe_color(r), label=r)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -51,8 +50,8 @@ def forgetting_split(frame: pd.DataFrame):
     """Per recipe (mean over seeds): total forgetting; the fine-tuned BN statistics alone (in the pretrained
     weights); the fine-tuned weights alone (with the pretrained BN statistics restored)."""
     fig, ax = _fig((7, 4.5))
-    cols = {"forgetting": ("total", "k"), "forgetting_bn_stats_alone": ("BN running statistics alone", "C1"),
-            "forgetting_weights": ("weights alone (pretrained BN statistics)", "C0")}
+    cols = {"forgetting": ("total", "k"), "forgetting_bn_stats_alone": ("BN running statistics alone", series_color(1)),
+            "forgetting_weights": ("weights alone (pretrained BN statistics)", series_color(0))}
     m = frame.groupby("recipe", sort=False)[list(cols)].mean() * 100
     y = np.arange(len(m))
     h = 0.8 / len(cols)
@@ -72,7 +71,7 @@ def learning_curves(curves: pd.DataFrame):
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     for i, (recipe, rows) in enumerate(curves.groupby("recipe", sort=False)):
         m = rows.groupby("step").mean(numeric_only=True)
-        c = f"C{i % 10}"
+        c = recipe_color(recipe)
         a1.plot(m.index, m.train_loss, color=c, ls="--", label=f"{recipe} train")
         a1.plot(m.index, m.test_loss, color=c, label=f"{recipe} test")
         a2.plot(m.index, 100 * m.train_accuracy, color=c, ls="--", label=f"{recipe} train")
@@ -100,7 +99,7 @@ def paired_bars(frame: pd.DataFrame, by: str, value: str = "test_accuracy", grou
             rows = frame[(frame[by] == lev) & ((frame[group] == gname) if group else True)]
             x = i + (j - (len(levels) - 1) / 2) * width
             v = 100 * rows[value]
-            ax.bar(x, v.mean(), width, yerr=v.std() if len(v) > 1 else 0, capsize=3, color=f"C{j % 10}",
+            ax.bar(x, v.mean(), width, yerr=v.std() if len(v) > 1 else 0, capsize=3, color=series_color(j),
                    label=str(lev) if i == 0 else None, alpha=0.8)
             ax.plot(np.full(len(v), x), v, "k.", ms=4)
     ax.set_xticks(range(len(groups)), [str(g) for g in groups] if group else [""])
@@ -145,7 +144,7 @@ def lr_finder(results: list[dict], grid: pd.DataFrame | None = None):
         m = grid.groupby(["recipe", "lr"])["test_accuracy"].mean()
         best = {r: m[r].idxmax() for r in m.index.get_level_values(0).unique() if m[r].notna().any()}
     for i, res in enumerate(results):
-        c = f"C{i % 10}"
+        c = recipe_color(res["recipe"])
         curve = res["curve"]
         ax.plot(curve.lr, curve.smoothed, color=c, label=f"{res['recipe']}: suggests {res['suggested_lr']:.2g}")
         ax.axvline(res["suggested_lr"], color=c, ls=":")
@@ -165,7 +164,7 @@ def cost_bars(costs: pd.DataFrame):
     """Seconds and FLOPs of one pretraining run vs one fine-tuning / scratch run (log scale)."""
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
     labels = [f"{p}\n{r}" for p, r in zip(costs.phase, costs.recipe)]
-    colors = [f"C{i % 10}" for i in range(len(costs))]
+    colors = [recipe_color(r) for r in costs.recipe]
     a1.bar(labels, costs.seconds, color=colors)
     a2.bar(labels, costs.flops, color=colors)
     a1.set_ylabel("seconds (this machine)")

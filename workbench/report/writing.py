@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..data.store import atomic_write
 from ..errors import WorkbenchError
-from .compare import markdown_table
+from ..experiments.compare import markdown_table
 
 
 def writable_dir(path: str | Path) -> Path:
@@ -30,7 +30,7 @@ def write_comparison(results: pd.DataFrame, out: str | Path, title: str, baselin
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from .. import plots
+    from . import figures as plots
 
     out = writable_dir(out)
     paths = {"results": out / "results.csv", "summary": out / "summary.md", "scores": out / "score_vs_budget.png"}

@@ -34,7 +34,7 @@ from ..errors import WorkbenchError
 from ..models.text import TinyClassifier, classifier_config
 from ..train.loop import fit
 from ..train.recipe import TEXT_BASELINES, Recipe
-from .tasks import RunResult, data_seed
+from .base import RunResult, data_seed
 
 _WORD = re.compile(r"\S+")
 
@@ -122,11 +122,11 @@ class TextTask:
 
                 self._pretrained = load_minilm()
             else:
-                from .pretrain_text import pretrained_lm
+                from ..pretrain.text import pretrained_lm
 
                 self._pretrained = pretrained_lm(device=self.device)
         elif isinstance(self._pretrained, (str,)) or hasattr(self._pretrained, "__fspath__"):
-            from .pretrain_text import load_pretrained_text
+            from ..pretrain.text import load_pretrained_text
 
             self._pretrained = load_pretrained_text(self._pretrained)
         return self._pretrained
