@@ -181,7 +181,8 @@ def _user_groups(model: nn.Module, groups: dict) -> dict[str, nn.Module]:
     """A grouping given by the user (name -> module, or name -> module/parameter names), checked to
     cover every parameter exactly once and to end with ``head``."""
     if not isinstance(groups, dict) or not groups:
-        raise WorkbenchError("groups must be a non-empty dict name -> module or list of parameter-name prefixes, ending with 'head'")
+        raise WorkbenchError("groups must be a non-empty dict name -> module or list of parameter-name prefixes, "
+                             "ending with 'head'")
     last = list(groups)[-1]
     if last != "head":
         raise WorkbenchError(f"the last layer group must be called 'head' (it gets the recipe's lr), not {last!r}; rename it")

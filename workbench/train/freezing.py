@@ -83,7 +83,8 @@ def param_groups(model: nn.Module, recipe: Recipe) -> list[dict]:
             out.append({"params": params, "lr": lr, "name": name})
     missing = [n for n, p in model.named_parameters() if id(p) not in seen]
     if missing:
-        raise WorkbenchError(f"parameters outside every layer group: {missing[:3]}; give the model a grouping that covers them (model.workbench_groups)")
+        raise WorkbenchError(f"parameters outside every layer group: {missing[:3]}; "
+                             "give the model a grouping that covers them (model.workbench_groups)")
     return out
 
 
