@@ -4,6 +4,11 @@ Freezing is explicit and checked: a freeze that would leave nothing trainable, o
 anything because the model has a single group, raises instead of silently doing nothing. BatchNorm
 inside frozen groups stays in eval mode under the ``frozen`` policy; ``model.train()`` would otherwise
 switch it back to batch statistics, which changes a "frozen" backbone.
+
+Every function here reads the groups from :func:`~workbench.models.groups.layer_groups`, so they work on
+any model it groups (the workbench's own, torchvision ResNet/MobileNet, Hugging Face BERT/RoBERTa/
+DistilBERT/GPT-2, any module by the generic rule). To regroup a model for all of them at once, set
+``model.workbench_groups = {name: module or parameter names, ..., "head": ...}``.
 """
 from __future__ import annotations
 
@@ -78,7 +83,8 @@ def param_groups(model: nn.Module, recipe: Recipe) -> list[dict]:
             out.append({"params": params, "lr": lr, "name": name})
     missing = [n for n, p in model.named_parameters() if id(p) not in seen]
     if missing:
-        raise WorkbenchError(f"parameters outside every layer group: {missing[:3]}; the model's layer_groups() must cover all")
+        raise WorkbenchError(f"parameters outside every layer group: {missing[:3]}; "
+                             "give the model a grouping that covers them (model.workbench_groups)")
     return out
 
 
