@@ -8,7 +8,7 @@ from torch import nn
 from workbench.errors import WorkbenchError
 from workbench.models.groups import layer_groups
 from workbench.train.freezing import _BN, param_groups, set_frozen, set_train_mode, trainable_summary
-from workbench.train.loop import make_optimizer
+from workbench.train.optim import make_optimizer
 from workbench.train.recipe import get_recipe
 from workbench.train.schedules import preview_schedule
 

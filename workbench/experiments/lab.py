@@ -397,9 +397,11 @@ def lr_find(model: nn.Module, recipe: Recipe, batches, *, start_lr: float = 1e-5
 def sgd_optimizer(momentum: float = 0.0) -> Callable:
     """An ``optimizer_fn`` for ``fit``: plain SGD over the model's layer-group param groups."""
     from ..train.freezing import param_groups
+    from ..train.optim import split_weight_decay
 
     def make(model, recipe, device):
-        return torch.optim.SGD(param_groups(model, recipe), lr=recipe.lr, momentum=momentum, weight_decay=recipe.weight_decay)
+        groups = split_weight_decay(param_groups(model, recipe), recipe.weight_decay)
+        return torch.optim.SGD(groups, lr=recipe.lr, momentum=momentum, weight_decay=recipe.weight_decay)
 
     return make
 

@@ -205,9 +205,14 @@ def _steps_for_budget(model, loss_fn, batches, seconds: float, device, probe_ste
     return max(10, int(seconds / per_step))
 
 
+#: Bump when the pretraining pipeline changes (data, objective, optimizer): old cached models are then ignored.
+#: 2: no weight decay on 1-D parameters (LayerNorm gains, biases).
+PIPELINE_VERSION = 2
+
+
 def _cache_key(objective: str, tokenizer: str, steps: int, seed: int, n_layer: int, n_embd: int) -> str:
     lr = (PRETRAIN_CHAR if tokenizer == "char" else PRETRAIN_TEXT).lr  # a changed default recipe is a new model
-    return f"lm-{objective}-{tokenizer}-steps{steps}-seed{seed}-L{n_layer}-d{n_embd}-lr{lr:g}"
+    return f"lm-{objective}-{tokenizer}-v{PIPELINE_VERSION}-steps{steps}-seed{seed}-L{n_layer}-d{n_embd}-lr{lr:g}"
 
 
 def pretrained_lm(*, objective: str = "clm", tokenizer: str = "bpe", steps: int | None = None, seed: int = 0, n_layer: int = 4,

@@ -63,7 +63,7 @@ def pretrain_vision(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, se
 
 
 #: Bump when the glyph bank, the augmentation or the pretraining recipe changes: old cached models are then ignored.
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3  # 3: no weight decay on 1-D parameters (norm gains, biases)
 
 
 def _cache_key(classes: int, steps: int, seed: int, widths) -> str:

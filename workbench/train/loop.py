@@ -30,7 +30,8 @@ from ..errors import TrainingDiverged
 from ..models.groups import layer_groups
 from . import distributed
 from .events import Callback, FitResult, TrainState
-from .freezing import frozen_groups_at, param_groups, set_frozen, set_train_mode
+from .freezing import frozen_groups_at, set_frozen, set_train_mode
+from .optim import make_optimizer
 from .recipe import Recipe
 from .resume import restore_training_state
 from .schedules import build_scheduler
@@ -50,14 +51,6 @@ def _to(batch, device: torch.device):
     if isinstance(batch, dict):
         return {k: _to(v, device) for k, v in batch.items()}
     return type(batch)(_to(b, device) for b in batch)
-
-
-def make_optimizer(model: nn.Module, recipe: Recipe, device: torch.device) -> torch.optim.Optimizer:
-    groups = param_groups(model, recipe)
-    try:  # fused AdamW is faster on CPU and GPU alike where the build has it
-        return torch.optim.AdamW(groups, lr=recipe.lr, weight_decay=recipe.weight_decay, fused=True)
-    except (RuntimeError, TypeError):
-        return torch.optim.AdamW(groups, lr=recipe.lr, weight_decay=recipe.weight_decay)
 
 
 def fit(
