@@ -319,3 +319,124 @@ def test_quiz_widget_buttons_grade(course):
     assert "Right" in out.value
     assert quiz.answers["03.review.per_class"]["correct"] is True
     assert get_quiz("03.review").answers == {}  # each get_quiz is a fresh copy
+
+
+# ---- builder: student and solution notebooks from py:percent sources -------------------------------
+SAMPLE = '''# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 99 · A sample lesson
+# Why does a probe train fast?
+#
+# <!-- BEGIN SOLUTION -->
+# Only the head's parameters get gradients.
+# <!-- END SOLUTION -->
+
+# %%
+import math
+loss = 2.0
+perplexity = math.exp(loss)  # SOLUTION
+print(perplexity)
+
+# %%
+def freeze(model):
+    # BEGIN SOLUTION
+    for p in model.parameters():
+        p.requires_grad_(False)
+    # END SOLUTION
+    return model
+'''
+
+
+def _write_sample(tmp_path, text=SAMPLE):
+    src = tmp_path / "notebooks" / "src"
+    src.mkdir(parents=True)
+    (src / "99_sample.py").write_text(text)
+    return src
+
+
+def test_builder_blanks_solutions_for_students_and_keeps_them_in_solutions(tmp_path):
+    import nbformat
+
+    from workbench.course.build import build
+
+    src = _write_sample(tmp_path)
+    student, solution = tmp_path / "notebooks", tmp_path / "solutions"
+    written = build(src, student, solution, quiet=True)
+    assert sorted(written) == sorted([str(student / "99_sample.ipynb"), str(solution / "99_sample.ipynb")])
+
+    stu = nbformat.read(student / "99_sample.ipynb", as_version=4)
+    sol = nbformat.read(solution / "99_sample.ipynb", as_version=4)
+    nbformat.validate(stu)
+    assert [c.cell_type for c in stu.cells] == ["markdown", "code", "code"]
+    assert stu.cells[1].source == "import math\nloss = 2.0\nperplexity = ...\nprint(perplexity)"
+    assert stu.cells[2].source == "def freeze(model):\n    ...\n    return model"
+    assert "_Type your answer here" in stu.cells[0].source and "Only the head" not in stu.cells[0].source
+    assert sol.cells[1].source == "import math\nloss = 2.0\nperplexity = math.exp(loss)\nprint(perplexity)"
+    assert "for p in model.parameters():" in sol.cells[2].source and "SOLUTION" not in sol.cells[2].source
+    assert "Only the head" in sol.cells[0].source and "BEGIN" not in sol.cells[0].source
+    for nb in (stu, sol):  # output-free, no jupytext pairing metadata
+        assert all(c.get("outputs", []) == [] and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
+        assert "jupytext" not in nb.metadata and nb.metadata["kernelspec"]["name"] == "python3"
+
+    # the student version runs: its blanks are valid Python
+    ns = {}
+    exec(stu.cells[1].source.replace("print(perplexity)", ""), ns)
+    assert ns["perplexity"] is Ellipsis
+
+    assert build(src, student, solution, quiet=True) == []  # reproducible: a rebuild changes nothing
+
+
+def test_builder_check_detects_drift(tmp_path, capsys):
+    from workbench.course.build import main
+
+    src = _write_sample(tmp_path)
+    args = ["--src", str(src), "--student", str(tmp_path / "notebooks"), "--solution", str(tmp_path / "solutions")]
+    assert main(args + ["--check"]) == 1  # nothing built yet
+    assert "is missing" in capsys.readouterr().out
+    assert main(args) == 0
+    assert main(args + ["--check"]) == 0
+    (src / "99_sample.py").write_text(SAMPLE.replace("loss = 2.0", "loss = 3.0"))
+    assert main(args + ["--check"]) == 1
+    out = capsys.readouterr().out
+    assert "differs from what its source builds" in out and "python -m workbench.course.build" in out
+
+
+@pytest.mark.parametrize("line, student", [
+    ("x = 3  # SOLUTION", "x = ..."),
+    ("    a, b = f(1)  # SOLUTION", "    a, b = ..."),
+    ("model.head.weight: int = 3 # SOLUTION", "model.head.weight: int = ..."),
+    ("    p.requires_grad_(False)  ### SOLUTION", "    ..."),
+    ("print('no marker')  # not a solution", "print('no marker')  # not a solution"),
+])
+def test_single_line_solution_marker(line, student):
+    from workbench.course.build import split_code
+
+    assert split_code(line)[0] == student
+
+
+@pytest.mark.parametrize("source, message", [
+    ("# BEGIN SOLUTION\nx = 1", "has no END SOLUTION"),
+    ("x = 1\n# END SOLUTION", "END SOLUTION without a BEGIN"),
+    ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION", "inside the BEGIN SOLUTION of line 1"),
+])
+def test_unbalanced_markers_name_the_line(tmp_path, source, message):
+    from workbench.course.build import build
+
+    src = _write_sample(tmp_path, SAMPLE + "\n# %%\n" + source + "\n")
+    with pytest.raises(WorkbenchError, match=message) as err:
+        build(src, tmp_path / "s", tmp_path / "t", quiet=True)
+    assert "99_sample.py, cell 4" in str(err.value)
+
+
+def test_nbgrader_style_markers_are_read():
+    from workbench.course.build import split_code
+
+    student, solution = split_code("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")
+    assert student == "def f():\n    ..." and solution == "def f():\n    return 1"
