@@ -440,3 +440,79 @@ def test_nbgrader_style_markers_are_read():
 
     student, solution = split_code("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")
     assert student == "def f():\n    ..." and solution == "def f():\n    return 1"
+
+
+# ---- prewarm and timings ----------------------------------------------------------------------------
+def test_prewarm_reports_built_then_cached(tmp_path, monkeypatch):
+    from workbench.course.prewarm import prewarm
+
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+
+    def fake_model(progress):
+        from workbench.paths import cache_dir
+
+        path = cache_dir() / "models" / "fake"
+        if not path.exists():
+            path.mkdir(parents=True)
+            (path / "model.safetensors").write_bytes(b"x")
+        return str(path)
+
+    steps = [("fake model", "a test", fake_model), ("optional", "a test", lambda progress: "not installed (optional)")]
+    lines = []
+    first = prewarm(progress=False, steps=steps, print_fn=lines.append)
+    assert [r["status"] for r in first] == ["built", "not installed (optional)"]
+    assert first[0]["where"].endswith("fake") and first[0]["seconds"] >= 0
+    second = prewarm(progress=False, steps=steps, print_fn=lines.append)
+    assert second[0]["status"] == "cached"
+    assert any("cached in" in line for line in lines)
+
+
+def test_prewarm_builds_the_notebooks_default_models(monkeypatch):
+    """The model steps call pretrained_cnn() and pretrained_lm() with their defaults: what the notebooks load."""
+    from types import SimpleNamespace
+
+    import workbench.experiments.pretrain as vision
+    import workbench.experiments.pretrain_text as text
+    from workbench.course.prewarm import STEPS
+
+    calls = []
+    monkeypatch.setattr(vision, "pretrained_cnn", lambda **kw: calls.append(("cnn", kw)) or SimpleNamespace(path="c"))
+    monkeypatch.setattr(text, "pretrained_lm", lambda **kw: calls.append(("lm", kw)) or SimpleNamespace(path="l"))
+    steps = {name: step for name, _, step in STEPS}
+    assert steps["pretrained CNN"](False) == "c" and steps["pretrained tiny GPT"](False) == "l"
+    assert calls == [("cnn", {"progress": False}), ("lm", {"progress": False})]
+
+
+def test_timings_table_merges_modes(tmp_path):
+    from workbench.course.timings import read_timings, write_timings
+
+    out = tmp_path / "docs" / "timings.md"
+    write_timings([{"notebook": "01_a", "cold": 130.0, "warm": 42.0}, {"notebook": "02_b", "warm": 200.0}], out, note="a test box")
+    write_timings([{"notebook": "01_a", "smoke": 12.3}], out, note="a test box")
+    text = out.read_text()
+    assert "| notebook | cold | warm | smoke |" in text and "a test box" in text
+    table = read_timings(out)
+    assert table["01_a"] == {"cold": "2 min 10 s", "warm": "42 s", "smoke": "12 s"}
+    assert table["02_b"] == {"cold": "", "warm": "3 min 20 s", "smoke": ""}
+
+
+def test_time_a_trivial_notebook_cold_and_smoke(tmp_path, monkeypatch):
+    import nbformat
+
+    from workbench.course.timings import time_notebooks, write_timings
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import os, pathlib\n"
+        "pathlib.Path('seen.txt').open('a').write(os.environ.get('WORKBENCH_SMOKE', '-') + ' ' + os.environ['WORKBENCH_CACHE'] + '\\n')")]
+    path = tmp_path / "00_trivial.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "warm"))
+    rows = time_notebooks([path], modes=("cold", "smoke"), prewarm_first=False, timeout=120, print_fn=lambda *_: None)
+    assert set(rows[0]) == {"notebook", "cold", "smoke"} and all(isinstance(rows[0][m], float) for m in ("cold", "smoke"))
+    cold, smoke = (tmp_path / "seen.txt").read_text().splitlines()  # run in the notebook's folder, with the mode's env
+    assert cold.startswith("- ") and "wb-cold-cache-" in cold
+    assert smoke == f"1 {tmp_path / 'warm'}"
+    write_timings(rows, tmp_path / "timings.md")
+    assert "| 00_trivial |" in (tmp_path / "timings.md").read_text()
