@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from workbench.course import answer_or, begin, check, elapsed, get_quiz, is_smoke, records, size
+from workbench.course import answer_or, begin, check, elapsed, get_quiz, is_smoke, records, seconds_elapsed, size
 from workbench.course.exercises import summarize_exercises
 from workbench.course.predictions import Prediction, summarize_predictions
 from workbench.course.quiz import MultipleChoice, Numeric, Quiz, summarize_quizzes
@@ -44,8 +44,8 @@ def test_elapsed_prints_the_notebooks_time(course, capsys, monkeypatch):
     begin("01_demo")
     out = capsys.readouterr().out
     assert "01_demo" in out and "alice" in out and "smoke mode" in out
-    seconds = elapsed()
-    assert 0 <= seconds < 60
+    assert 0 <= seconds_elapsed() < 60
+    assert elapsed() is None  # prints, so a notebook's last cell shows one line
     assert re.search(r"this notebook ran for [\d.]+ s \(smoke mode", capsys.readouterr().out)
 
 
@@ -87,7 +87,7 @@ def test_prediction_save_reveal_and_lock(course, capsys):
     out = capsys.readouterr().out
     assert "you predicted +5.0 points; this run measured +14.2 ± 1.8 points over 10 seeds, 10/10 seeds better." in out
     assert "Right direction; the mean is 9.2 points above your prediction, outside the seeds' range (+11.2 to +17.2)" in out
-    assert summary["n"] == 10 and summary["above"] == 10
+    assert summary["n"] == 10 and summary["above"] == 10 and summary["sentence"] in out
     assert p.locked
 
     with pytest.raises(WorkbenchError, match="is locked: it was revealed at"):
@@ -516,3 +516,50 @@ def test_time_a_trivial_notebook_cold_and_smoke(tmp_path, monkeypatch):
     assert smoke == f"1 {tmp_path / 'warm'}"
     write_timings(rows, tmp_path / "timings.md")
     assert "| 00_trivial |" in (tmp_path / "timings.md").read_text()
+
+
+LESSON = '''# %%
+import math
+from workbench.course import begin, Prediction, check, answer_or, get_quiz, size, elapsed
+begin("98_lesson")
+seeds = size(10, smoke=3)
+
+# %%
+gain = Prediction("98.gain", "How many points?", unit="points")
+gain.value = 5  # SOLUTION
+gain
+
+# %%
+gain.reveal([10.0 + s for s in range(seeds)])
+
+# %%
+ppl = math.exp(2.0)  # SOLUTION
+fb = check("04.perplexity", ppl, {"val_loss": 2.0})
+ppl = answer_or(ppl, lambda: math.exp(2.0), feedback=fb)
+assert abs(ppl - 7.389) < 1e-2
+
+# %%
+get_quiz("04.review")
+
+# %%
+elapsed()
+'''
+
+
+def test_a_built_lesson_runs_to_the_end_blank_and_solved(tmp_path, monkeypatch):
+    """The student version (every answer blank) and the solution version both run top to bottom in a kernel."""
+    from workbench.course.build import build
+    from workbench.course.timings import run_notebook
+
+    src = _write_sample(tmp_path, LESSON)
+    build(src, tmp_path / "notebooks", tmp_path / "solutions", quiet=True)
+    runs = tmp_path / "runs"
+    for version, student in (("notebooks", "stu"), ("solutions", "sol")):
+        run_notebook(tmp_path / version / "99_sample.ipynb", timeout=120,
+                     env={"WORKBENCH_RUNS": str(runs), "WORKBENCH_STUDENT": student, "WORKBENCH_SMOKE": "1"})
+    blank = json.loads((runs / "predictions" / "stu" / "98_lesson__exercises.json").read_text())
+    solved = json.loads((runs / "predictions" / "sol" / "98_lesson__exercises.json").read_text())
+    assert blank["exercises"]["04.perplexity"]["status"] == "blank"
+    assert solved["exercises"]["04.perplexity"]["status"] == "passed"
+    table = summarize_predictions(runs / "predictions").iloc[0]
+    assert table["students"] == 2 and table["n"] == 1 and table["revealed"] == 2 and table["measured_mean"] == 11.0

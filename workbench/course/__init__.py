@@ -23,7 +23,7 @@ from .exercises import Feedback, answer_or, check, reference
 from .predictions import Prediction, summarize_predictions
 from .quiz import MultipleChoice, Numeric, Quiz, get_quiz
 from .smoke import is_smoke, size, smoke_note
-from .timer import elapsed, start_clock
+from .timer import elapsed, seconds_elapsed, start_clock
 
 
 def begin(notebook: str, *, student: str | None = None, root=None, show: bool = True) -> None:
@@ -37,4 +37,4 @@ def begin(notebook: str, *, student: str | None = None, root=None, show: bool = 
 
 
 __all__ = ["Feedback", "MultipleChoice", "Numeric", "Prediction", "Quiz", "answer_or", "begin", "check", "elapsed", "get_quiz",
-           "is_smoke", "reference", "size", "smoke_note", "start_clock", "summarize_predictions"]
+           "is_smoke", "reference", "seconds_elapsed", "size", "smoke_note", "start_clock", "summarize_predictions"]

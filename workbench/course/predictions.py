@@ -30,6 +30,16 @@ from . import records
 KINDS = ("number", "choice")
 
 
+class Reveal(dict):
+    """The measurement summary :meth:`Prediction.reveal` returns (a dict, with its printed ``sentence``).
+
+    As a cell's last value it shows nothing more: the reveal has already printed its sentence.
+    """
+
+    def _ipython_display_(self):
+        pass
+
+
 class Prediction:
     """A number or a choice the student commits before a measurement, locked once it is revealed.
 
@@ -136,7 +146,7 @@ class Prediction:
                 "measurement": self._measurement, "reveals": self._reveals}
 
     # ---- the reveal ---------------------------------------------------------------------------------
-    def reveal(self, measured, *, seeds: Sequence | None = None, show: bool = True) -> dict:
+    def reveal(self, measured, *, seeds: Sequence | None = None, show: bool = True) -> Reveal:
         """Compare the prediction with ``measured`` (one value per seed), print it, record it and lock.
 
         ``measured``: a number or choice, a list/array/Series (one per seed), or a dict ``{seed: value}``.
@@ -157,7 +167,7 @@ class Prediction:
         self._lock_widget()
         if show:
             print(summary["sentence"])
-        return summary
+        return Reveal(summary)
 
     def _summarize(self, values: list) -> dict:
         if self.kind == "choice":

@@ -2,7 +2,8 @@
 
 The clock starts when this module is first imported and again at :func:`start_clock` (which
 :func:`workbench.course.begin` calls in a notebook's first cell, so "Run All" twice measures the second
-run, not the kernel's lifetime). The last cell calls :func:`elapsed`, which prints and returns the seconds.
+run, not the kernel's lifetime). The last cell calls :func:`elapsed`, which prints the time (and returns
+nothing, so the cell shows just that line); :func:`seconds_elapsed` returns the number.
 """
 from __future__ import annotations
 
@@ -30,10 +31,12 @@ def format_seconds(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def elapsed(show: bool = True) -> float:
-    """Seconds since the clock started; with ``show``, print them (and whether this was a smoke run)."""
-    seconds = time.perf_counter() - _start
-    if show:
-        mode = " (smoke mode: shrunk sizes)" if is_smoke() else ""
-        print(f"this notebook ran for {format_seconds(seconds)}{mode}")
-    return seconds
+def seconds_elapsed() -> float:
+    """Seconds since the clock started."""
+    return time.perf_counter() - _start
+
+
+def elapsed() -> None:
+    """Print how long the notebook ran, and whether this was a smoke run: a notebook's last call."""
+    mode = " (smoke mode: shrunk sizes)" if is_smoke() else ""
+    print(f"this notebook ran for {format_seconds(seconds_elapsed())}{mode}")
