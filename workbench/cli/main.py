@@ -145,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(ct)
 
     sub.add_parser("recipes", help="list the shipped recipes and their settings")
+    prewarm = sub.add_parser("prewarm", help="before class: build every pretrained model the notebooks use into the cache")
+    _common(prewarm)
 
     lab = sub.add_parser("lab", help="the pitfalls lab: forgetting, overfitting, augmentation, LR sensitivity, cost")
     lab_sub = lab.add_subparsers(dest="domain", required=True, metavar="EXPERIMENT")
@@ -204,6 +206,13 @@ def cmd_recipes(args) -> int:
     return 0
 
 
+def cmd_prewarm(args) -> int:
+    from ..course.prewarm import prewarm
+
+    prewarm(progress=not args.quiet)
+    return 0
+
+
 def cmd_app(args) -> int:
     from ..widgets.app import serve_app
 
@@ -227,6 +236,7 @@ COMMANDS = {
     ("pretrain", "text"): cmd_pretrain_text,
     ("compare", "text"): cmd_compare_text,
     ("recipes", None): cmd_recipes,
+    ("prewarm", None): cmd_prewarm,
     **{("lab", name): cmd_lab for name in ("forgetting", "overfitting", "augmentation", "sensitivity", "cost")},
 }
 
