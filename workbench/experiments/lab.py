@@ -31,13 +31,12 @@ from ..data.batches import clean_glyphs, glyph_batches, image_batches
 from ..data.subsets import balanced_subset
 from ..errors import TrainingDiverged, WorkbenchError, check_choice
 from ..train.events import Callback, FitResult, TrainState
+from ..train.freezing import BATCHNORM_TYPES
 from ..train.loop import cross_entropy_loss, fit
 from ..train.recipe import Recipe, get_recipe
 from ..train.metrics import accuracy
 from ..tasks.base import data_seed
 from ..tasks.vision import VisionTask
-
-_BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -74,7 +73,7 @@ def bn_buffers(model: nn.Module) -> dict[str, torch.Tensor]:
     """BatchNorm running statistics (mean, var, batch count) of ``model``, by name: its 'BN statistics'."""
     out = {}
     for name, m in model.named_modules():
-        if isinstance(m, _BN):
+        if isinstance(m, BATCHNORM_TYPES):
             for b in ("running_mean", "running_var", "num_batches_tracked"):
                 if getattr(m, b, None) is not None:
                     out[f"{name}.{b}"] = getattr(m, b).detach().clone()

@@ -18,7 +18,8 @@ from ..errors import WorkbenchError
 from ..models.groups import layer_groups
 from .recipe import Recipe
 
-_BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+#: Every BatchNorm kind (1d/2d/3d, their lazy forms, SyncBatchNorm) shares this base class: the one list of them.
+BATCHNORM_TYPES = (nn.modules.batchnorm._BatchNorm,)
 
 
 def frozen_groups_at(recipe: Recipe, group_names: list[str], step: int) -> list[str]:
@@ -60,7 +61,7 @@ def set_train_mode(model: nn.Module, frozen: list[str], bn_policy: str = "frozen
         groups = layer_groups(model)
         for name in frozen:
             for m in groups[name].modules():
-                if isinstance(m, _BN):
+                if isinstance(m, BATCHNORM_TYPES):
                     m.eval()
 
 
