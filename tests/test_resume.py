@@ -27,7 +27,7 @@ def ctrl_c_enabled():
 
 
 # gradual unfreezing crosses the resume point, discriminative LRs, one-cycle momentum, augmentation
-RECIPE = get_recipe("gradual", steps=60, unfreeze_every=20, backbone_lr=1e-3, augment="light", batch_size=16)
+RECIPE = get_recipe("gradual", steps=60, unfreeze_over=1.0, backbone_lr=1e-3, augment="light", batch_size=16)
 
 
 def setup(seed=0):

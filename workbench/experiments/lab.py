@@ -368,7 +368,7 @@ def lr_find(model: nn.Module, recipe: Recipe, batches, *, start_lr: float = 1e-5
     if steps < 5:
         raise WorkbenchError(f"an LR range test needs at least 5 steps, got {steps}")
     test = LRRangeTest(start_lr, end_lr, steps, stop_factor)
-    run_recipe = recipe.replace(schedule="constant", warmup=0.0, steps=steps, early_stopping=None, unfreeze_every=None)
+    run_recipe = recipe.replace(schedule="constant", warmup=0.0, steps=steps, early_stopping=None, unfreeze_over=None)
     try:
         fit(copy.deepcopy(model), run_recipe, batches, loss_fn=loss_fn, callbacks=[test], log_every=1, progress=False,
             optimizer_fn=optimizer_fn, device=device)

@@ -30,7 +30,7 @@ from ..errors import TrainingDiverged
 from ..models.groups import layer_groups
 from . import distributed
 from .events import Callback, FitResult, TrainState
-from .freezing import frozen_groups_at, param_groups, set_frozen, set_train_mode
+from .freezing import frozen_groups_at, param_groups, set_frozen, set_train_mode, unfreeze_points
 from .recipe import Recipe
 from .resume import restore_training_state
 from .schedules import build_scheduler
@@ -99,6 +99,7 @@ def fit(
         progress = progress and rank == 0
         callbacks = callbacks if rank == 0 else [cb for cb in callbacks if getattr(cb, "all_ranks", False)]
     names = list(layer_groups(model))
+    releases = {step for step, _ in unfreeze_points(recipe, names)}
     state = TrainState(model=model, recipe=recipe, total_steps=recipe.steps)
     state.frozen = frozen_groups_at(recipe, names, 0)
     set_frozen(model, state.frozen)
@@ -161,7 +162,7 @@ def fit(
             # others wait forever in the next all-reduce): a stop waits for the next log step, where ranks agree.
             if state.stop_reason and (world_size == 1 or stop_agreed):
                 break
-            if recipe.unfreeze_every and state.step and state.step % recipe.unfreeze_every == 0:
+            if state.step in releases:
                 frozen = frozen_groups_at(recipe, names, state.step)
                 if frozen != state.frozen:
                     state.frozen = frozen
