@@ -50,7 +50,7 @@ def fit_on(task: VisionTask, recipe: Recipe, train_idx: torch.Tensor, seed: int,
     model = task.build_model(recipe, seed)
     gen = torch.Generator().manual_seed(data_seed(seed))
     batches = image_batches(train.images, train.labels, recipe.batch_size, gen, AUGMENTS[recipe.augment])
-    return fit(model, recipe.replace(seed=seed), batches, device=task.device, progress=False, evaluate=evaluate,
+    return fit(model, recipe, batches, seed=seed, device=task.device, progress=False, evaluate=evaluate,
                eval_every=eval_every, monitor=monitor, loss_fn=loss_fn, log_every=log_every)
 
 

@@ -21,6 +21,7 @@ class TrainState:
 
     model: nn.Module
     recipe: Recipe
+    seed: int | None = None  # the run's seed, recorded beside the recipe (fit does not seed anything itself)
     step: int = 0
     total_steps: int = 0
     loss: float = float("nan")
@@ -59,6 +60,8 @@ class FitResult:
     stop_reason: str | None = None  # None when the run completed its steps
     best_step: int | None = None
     metrics: dict = field(default_factory=dict)
+    recipe: Recipe | None = None  # the recipe this run trained with
+    seed: int | None = None  # the seed its caller gave (fit records it; the caller seeded data and model)
 
     def frame(self):
         """The history as a pandas DataFrame (one row per record)."""

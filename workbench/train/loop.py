@@ -76,6 +76,7 @@ def fit(
     log_every: int = 10,
     resume_from=None,
     optimizer_fn: Callable[[nn.Module, Recipe, torch.device], torch.optim.Optimizer] | None = None,
+    seed: int | None = None,
 ) -> FitResult:
     """Train ``model`` for ``recipe.steps`` steps on ``batches`` (an endless iterator of batches).
 
@@ -84,6 +85,8 @@ def fit(
     ``model``, ``recipe`` and ``batches`` must be built exactly as for the interrupted run.
     ``optimizer_fn(model, recipe, device)`` replaces the default AdamW (one param group per layer
     group, see :func:`make_optimizer`); the LR range test uses it to run plain SGD on a known case.
+    ``seed``: the seed the caller built the model and batches with; it is recorded (``FitResult.seed``,
+    resumable checkpoints), not used: ``fit`` draws no random numbers of its own.
     """
     device = pick_device(device)
     rank, world_size = distributed.world()
@@ -100,7 +103,7 @@ def fit(
         callbacks = callbacks if rank == 0 else [cb for cb in callbacks if getattr(cb, "all_ranks", False)]
     names = list(layer_groups(model))
     releases = {step for step, _ in unfreeze_points(recipe, names)}
-    state = TrainState(model=model, recipe=recipe, total_steps=recipe.steps)
+    state = TrainState(model=model, recipe=recipe, seed=seed, total_steps=recipe.steps)
     state.frozen = frozen_groups_at(recipe, names, 0)
     set_frozen(model, state.frozen)
     optimizer = (optimizer_fn or make_optimizer)(model, recipe, device)
@@ -242,4 +245,4 @@ def fit(
     model.eval()
     for cb in callbacks:
         cb.on_end(state)
-    return FitResult(model, state.history, state.step, state.seconds, state.stop_reason, state.best_step, state.metrics)
+    return FitResult(model, state.history, state.step, state.seconds, state.stop_reason, state.best_step, state.metrics, recipe, seed)

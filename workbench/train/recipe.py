@@ -32,6 +32,10 @@ class Recipe:
     keeps frozen groups frozen for the whole run (a probe, a partial freeze). ``backbone_lr`` gives every non-head group its own LR
     (discriminative LRs); ``None`` means the head's ``lr`` everywhere. ``bn`` says what BatchNorm in
     frozen groups does: ``frozen`` keeps its statistics (eval mode), ``train`` lets batches update them.
+
+    The seed is not a recipe field: it says which draw of the data a run gets (labeled subset, batch
+    order, new head), ``compare`` pairs it across recipes, and results and checkpoints record it beside
+    the recipe (``FitResult.seed``, ``RunResult.seed``, ``"seed"`` in ``workbench.json``).
     """
 
     name: str = "finetune"
@@ -51,7 +55,6 @@ class Recipe:
     head: str = "linear"
     clip_grad: float | None = None
     early_stopping: int | None = None
-    seed: int = 0
 
     def __post_init__(self):
         check_choice("schedule", self.schedule, SCHEDULES)
@@ -93,6 +96,7 @@ class Recipe:
 
         Recipes saved before ``unfreeze_over`` have ``unfreeze_every`` (release a group every that many
         steps, which often never released them all): it is read as gradual unfreezing over half the run.
+        Their ``seed`` key is ignored here; checkpoints keep the seed beside the recipe.
         """
         d = dict(d)
         if d.pop("unfreeze_every", None) and "unfreeze_over" not in d:

@@ -142,7 +142,7 @@ def save_training_state(path: str | Path, state) -> Path | None:
                  "weights": _flatten(state.best_weights, "best", tensors)},
     }
     files = {TENSORS: save_bytes(tensors), STATE: json.dumps(record, default=_plain).encode()}
-    return save_checkpoint(path, state.model, files=files, recipe=state.recipe, metrics=state.metrics,
+    return save_checkpoint(path, state.model, files=files, recipe=state.recipe, seed=state.seed, metrics=state.metrics,
                            step=state.step, resumable=True)
 
 
