@@ -21,6 +21,7 @@ from ..errors import CheckpointError, check_choice, check_positive
 from ..models.text import TinyConfig, TinyLM, count_parameters
 from ..paths import cache_dir
 from ..train.checkpoints import load_checkpoint, recipe_and_seed, save_checkpoint
+from ..train.callbacks import TimeBudget
 from ..train.events import Callback
 from ..train.loop import fit
 from ..train.recipe import Recipe
@@ -93,17 +94,6 @@ class SamplePrinter(Callback):
         if self.out is not None:
             loss = state.metrics.get("val_loss", float("nan"))
             self.out(f"--- step {state.step}, held-out loss {loss:.3f} ---\n{text.strip()}\n")
-
-
-class TimeBudget(Callback):
-    """Stop the run after ``seconds`` of training."""
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-
-    def on_log(self, state) -> None:
-        if state.seconds >= self.seconds:
-            state.request_stop("time_budget")
 
 
 @dataclass
