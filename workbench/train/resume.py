@@ -125,7 +125,8 @@ def save_training_state(path: str | Path, state) -> Path | None:
         return None
     tensors: dict[str, torch.Tensor] = {}
     batches = loop.batches.state_dict() if hasattr(loop.batches, "state_dict") else None
-    stopper = loop.stopper.state_dict() if loop.stopper is not None else {"score": -math.inf, "step": None, "bad_evals": 0, "weights": None}
+    no_stopper = {"score": -math.inf, "step": None, "bad_evals": 0, "weights": None}
+    stopper = loop.stopper.state_dict() if loop.stopper is not None else no_stopper
     record = {
         "format": FORMAT,
         "step": state.step,
