@@ -3,6 +3,7 @@ import os
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -102,3 +103,45 @@ while True:
     proc.wait()
     model, meta = load_checkpoint(tmp_path / "ck")
     assert meta["metrics"]["v"] >= 0 and isinstance(model, SmallCNN)
+
+
+def test_a_text_checkpoint_records_the_recipe_that_ran_and_its_seed(tmp_path):
+    # `workbench pretrain text --steps 5 --seed 3 --out D` used to write a rebuilt recipe: "seed": 0, name "pretrain-text"
+    from workbench.pretrain.text import load_pretrained_text, pretrain_text, save_pretrained_text
+
+    pre = pretrain_text(steps=3, seed=3, n_layer=1, n_head=2, n_embd=16, eval_windows_n=4, progress=False, samples=False)
+    assert pre.recipe.name == "pretrain-clm-bpe" and pre.recipe.steps == 3 and pre.seed == 3
+    save_pretrained_text(tmp_path / "D", pre)
+    meta = json.loads((tmp_path / "D" / "workbench.json").read_text())
+    assert meta["recipe"] == pre.recipe.to_dict() and meta["seed"] == 3
+    again = load_pretrained_text(tmp_path / "D")
+    assert again.recipe == pre.recipe and again.seed == 3
+
+
+def test_results_carry_the_recipe_that_trained(tmp_path, tiny_cnn):
+    from workbench.pretrain.vision import PRETRAIN_VISION, pretrained_cnn
+    from workbench.train.loop import fit
+
+    def batches():
+        g = torch.Generator().manual_seed(0)
+        while True:
+            yield torch.randn(4, 1, 28, 28, generator=g), torch.arange(4)
+
+    recipe = get_recipe("probe", steps=2)
+    res = fit(tiny_cnn, recipe, batches(), progress=False, seed=7)
+    assert res.recipe is recipe and res.seed == 7
+    pre = pretrained_cnn(steps=2, seed=5, widths=(4, 8, 8, 16), progress=False, rebuild=True)
+    assert pre.recipe == PRETRAIN_VISION.replace(steps=2) and pre.seed == 5
+    meta = json.loads((Path(pre.path) / "workbench.json").read_text())
+    assert meta["recipe"] == pre.recipe.to_dict() and meta["seed"] == 5
+    cached = pretrained_cnn(steps=2, seed=5, widths=(4, 8, 8, 16), progress=False)
+    assert cached.path == pre.path and cached.recipe == pre.recipe and cached.seed == 5
+
+
+def test_old_checkpoints_with_the_seed_inside_the_recipe_still_load():
+    from workbench.train.checkpoints import recipe_and_seed
+
+    old = {**get_recipe("gradual").to_dict(), "seed": 4, "unfreeze_every": 40}
+    old.pop("unfreeze_over")
+    recipe, seed = recipe_and_seed({"recipe": old})
+    assert seed == 4 and recipe.unfreeze_over == 0.5 and recipe.name == "gradual"

@@ -7,7 +7,7 @@ from torch import nn
 
 from workbench.errors import WorkbenchError
 from workbench.models.groups import layer_groups
-from workbench.train.freezing import _BN, param_groups, set_frozen, set_train_mode, trainable_summary
+from workbench.train.freezing import BATCHNORM_TYPES, param_groups, set_frozen, set_train_mode, trainable_summary
 from workbench.train.optim import make_optimizer
 from workbench.train.recipe import get_recipe
 from workbench.train.schedules import preview_schedule
@@ -169,8 +169,8 @@ def test_batchnorm_of_frozen_groups_stays_in_eval(name):
     set_frozen(model, frozen)
     set_train_mode(model, frozen, "frozen")
     groups = layer_groups(model)
-    in_frozen = {id(m) for g in frozen for m in groups[g].modules() if isinstance(m, _BN)}
-    bns = [m for m in model.modules() if isinstance(m, _BN)]
+    in_frozen = {id(m) for g in frozen for m in groups[g].modules() if isinstance(m, BATCHNORM_TYPES)}
+    bns = [m for m in model.modules() if isinstance(m, BATCHNORM_TYPES)]
     assert in_frozen and len(in_frozen) < len(bns)
     assert all(m.training == (id(m) not in in_frozen) for m in bns)
     stats = {id(m): m.running_mean.clone() for m in bns}

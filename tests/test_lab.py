@@ -173,3 +173,11 @@ def test_a_batch_size_axis_gets_its_own_rows_in_the_region_table_and_the_heatmap
     fig = lab_figures.lr_heatmap(pd.DataFrame(rows))
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["scratch, batch 16", "scratch, batch 64", "finetune, batch 16", "finetune, batch 64"]
+
+
+def test_bn_statistics_include_sync_batchnorm():
+    """The BatchNorm kinds have one home (train.freezing.BATCHNORM_TYPES): a SyncBatchNorm model has statistics too."""
+    model = nn.SyncBatchNorm.convert_sync_batchnorm(_cnn())
+    stats = lab.bn_buffers(model)
+    assert any(isinstance(m, nn.SyncBatchNorm) for m in model.modules())
+    assert len(stats) == 3 * sum(isinstance(m, nn.SyncBatchNorm) for m in model.modules()) > 0

@@ -1,3 +1,4 @@
+import dataclasses
 import threading
 
 import pytest
@@ -98,3 +99,24 @@ def test_cpu_threads_follow_workbench_threads(tiny_cnn, monkeypatch):
         assert configure_cpu_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_early_stopping_is_a_callback_on_the_state_callbacks_see(tiny_cnn):
+    from workbench.train.callbacks import EarlyStopping
+    from workbench.train.events import TrainState
+
+    state = TrainState(model=tiny_cnn, recipe=get_recipe("finetune"))
+    stop = EarlyStopping("val_loss", patience=2)  # a loss: lower is better
+    for step, loss in [(10, 1.0), (20, 0.5), (30, 0.7), (40, 0.6)]:
+        state.step, state.metrics = step, {"val_loss": loss}
+        stop.on_eval(state)
+        assert state.stop_reason == (None if step < 40 else "early_stopping")
+    assert stop.best_step == 20 and stop.best == 0.5 and stop.best_weights is not None
+    seen = []
+
+    class Look(Callback):
+        def on_log(self, s):
+            seen.append({f.name for f in dataclasses.fields(s) if not f.name.startswith("_")})
+
+    fit(tiny_cnn, get_recipe("finetune", steps=10), endless(), progress=False, callbacks=[Look()])
+    assert seen and not seen[0] & {"best_weights", "best_score", "running", "since_log", "batches", "scaler", "in_step"}

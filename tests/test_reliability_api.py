@@ -88,7 +88,7 @@ CASES = {
     "warmup not a fraction": (lambda: get_recipe("finetune", warmup=1.5), WorkbenchError, r"warmup is a fraction of the steps in \[0, 1\), got 1.5"),
     "negative weight decay": (lambda: get_recipe("finetune", weight_decay=-0.1), WorkbenchError, r"weight_decay must be >= 0"),
     "frozen nonsense": (lambda: get_recipe("partial", frozen="all"), WorkbenchError, r"frozen is a number of leading groups \(>= 0\) or 'backbone', got 'all'"),
-    "unfreeze_every zero": (lambda: get_recipe("gradual", unfreeze_every=0), WorkbenchError, r"unfreeze_every must be a positive integer, got 0"),
+    "unfreeze_over zero": (lambda: get_recipe("gradual", unfreeze_over=0), WorkbenchError, r"unfreeze_over is a fraction .* in \(0, 1\]"),
     # freezing against a real model's groups
     "freezing everything": (lambda: _fit(get_recipe("partial", frozen=5, steps=5)), WorkbenchError, r"freezes 5 of 5 groups, leaving nothing trainable; freeze at most 4"),
     "unfreeze plan past the groups": (lambda: _fit(get_recipe("gradual", frozen=9, steps=5)), WorkbenchError, r"freezes 9 of 5 groups, leaving nothing trainable; freeze at most 4"),

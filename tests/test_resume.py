@@ -12,6 +12,7 @@ from workbench.data.batches import image_batches
 from workbench.errors import CheckpointError
 from workbench.models.cnn import CNNConfig, SmallCNN
 from workbench.train.checkpoints import load_checkpoint
+from workbench.train.events import Callback
 from workbench.train.loop import fit
 from workbench.train.recipe import get_recipe
 from workbench.train.resume import Checkpointing
@@ -27,7 +28,7 @@ def ctrl_c_enabled():
 
 
 # gradual unfreezing crosses the resume point, discriminative LRs, one-cycle momentum, augmentation
-RECIPE = get_recipe("gradual", steps=60, unfreeze_every=20, backbone_lr=1e-3, augment="light", batch_size=16)
+RECIPE = get_recipe("gradual", steps=60, unfreeze_over=1.0, backbone_lr=1e-3, augment="light", batch_size=16)
 
 
 def setup(seed=0):
@@ -98,10 +99,7 @@ def test_plain_generators_are_fast_forwarded(tmp_path):
     a = model()
     fit(a, recipe, batches(), progress=False)
 
-    class StopAt20:  # duck-typed, not a Callback subclass: fit must not need on_stop
-        def on_start(self, s): ...
-        def on_eval(self, s): ...
-        def on_end(self, s): ...
+    class StopAt20(Callback):
         def on_log(self, s):
             if s.step == 20:
                 s.request_stop()

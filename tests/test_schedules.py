@@ -48,14 +48,14 @@ def test_preview_matches_what_training_does(tiny_cnn):
 
 
 def test_unfreeze_points_in_preview():
-    p = preview_schedule(get_recipe("gradual", steps=200, unfreeze_every=50), GROUPS)
-    assert p["unfreeze"] == [(50, "stage4"), (100, "stage3"), (150, "stage2")]
+    p = preview_schedule(get_recipe("gradual", steps=200, unfreeze_over=0.75), GROUPS)
+    assert p["unfreeze"] == [(38, "stage4"), (75, "stage3"), (112, "stage2"), (150, "stage1")]
 
 
 def test_preview_marks_frozen_steps():
-    p = preview_schedule(get_recipe("gradual", steps=100, unfreeze_every=25), GROUPS)
+    p = preview_schedule(get_recipe("gradual", steps=100, unfreeze_over=1.0), GROUPS)
     assert all(p["trainable"]["head"])
     assert p["trainable"]["stage4"][:25] == [False] * 25 and all(p["trainable"]["stage4"][25:])
-    assert not any(p["trainable"]["stage1"])  # released at step 100: never within the run
+    assert p["trainable"]["stage1"] == [False] * 99 + [True]  # the last release is kept within the run: step 99
     probe = preview_schedule(get_recipe("probe", steps=10), GROUPS)
     assert not any(probe["trainable"]["stage2"]) and all(probe["trainable"]["head"])

@@ -85,10 +85,10 @@ def test_schedule_preview_follows_controls(pg):
 def test_schedule_marks_unfreeze_points(pg):
     pg.freeze.recipe = get_recipe("gradual", steps=200)
     s = pg.schedule
-    assert s.preview["unfreeze"] == [(40, "stage4"), (80, "stage3"), (120, "stage2"), (160, "stage1")]
-    assert s.starts == {"stage1": 160, "stage2": 120, "stage3": 80, "stage4": 40, "head": 0}
-    s.unfreeze_every.value = 0
-    assert pg.recipe.unfreeze_every is None and s.preview["unfreeze"] == []
+    assert s.preview["unfreeze"] == [(25, "stage4"), (50, "stage3"), (75, "stage2"), (100, "stage1")]
+    assert s.starts == {"stage1": 100, "stage2": 75, "stage3": 50, "stage4": 25, "head": 0}
+    s.unfreeze_over.value = 0
+    assert pg.recipe.unfreeze_over is None and s.preview["unfreeze"] == []
     assert s.starts["stage1"] is None
 
 

@@ -12,8 +12,9 @@ import importlib
 from .device import pick_device, seed_everything
 from .errors import CheckpointError, TrainingDiverged, WorkbenchError
 from .train.checkpoints import load_checkpoint, save_checkpoint
+from .train.callbacks import EarlyStopping, TimeBudget
 from .train.events import Callback, FitResult, TrainState
-from .train.freezing import frozen_groups_at, set_frozen, trainable_summary
+from .train.freezing import frozen_groups_at, set_frozen, trainable_summary, training_starts
 from .train.loop import fit
 from .train.recipe import Recipe, get_recipe, recipe_names
 from .train.resume import Checkpointing
@@ -52,9 +53,10 @@ _LAZY = {
 _MODULES = {"shakespeare", "lab", "figures", "lab_figures"}
 
 __all__ = [
-    "Callback", "CheckpointError", "Checkpointing", "FitResult", "Recipe", "TrainState", "TrainingDiverged", "WorkbenchError",
-    "fit", "frozen_groups_at", "get_recipe", "load_checkpoint", "pick_device", "preview_schedule", "recipe_names",
-    "save_checkpoint", "seed_everything", "set_frozen", "trainable_summary", *sorted(_LAZY),
+    "Callback", "CheckpointError", "Checkpointing", "EarlyStopping", "FitResult", "Recipe", "TimeBudget", "TrainState",
+    "TrainingDiverged", "WorkbenchError", "fit", "frozen_groups_at", "get_recipe", "load_checkpoint", "pick_device",
+    "preview_schedule", "recipe_names", "save_checkpoint", "seed_everything", "set_frozen", "trainable_summary",
+    "training_starts", *sorted(_LAZY),
 ]
 __version__ = "0.1.0"
 

@@ -69,7 +69,7 @@ except workbench.WorkbenchError as err:
 
 # %%
 figures.schedule_preview(preview_schedule(get_recipe("discriminative"), groups), "discriminative: one-cycle, head 10x backbone");
-figures.schedule_preview(preview_schedule(get_recipe("gradual"), groups), "gradual: unfreeze one group every 40 steps");
+figures.schedule_preview(preview_schedule(get_recipe("gradual"), groups), "gradual: the frozen groups unfreeze one by one over the first half of the run");
 
 # %% [markdown]
 # **Try it.** The same two views as knobs: tick groups to freeze them (the counts follow), then change the schedule, the backbone's share of the head's learning rate, or the unfreezing plan, and watch the preview. Both panels edit one recipe, `schedule.recipe`, which you could pass to `task.run` or `compare` as is. `08_playground` adds Run/Stop and a live comparison.
@@ -85,7 +85,7 @@ schedule = SchedulePanel(groups, freeze.recipe)
 traitlets.link((freeze, "recipe"), (schedule, "recipe"))
 display(freeze, schedule)
 freeze.checkboxes["stage2"].value = False  # what a click does: stage2 and above now train from step 0
-assert schedule.recipe.frozen == 1 and schedule.preview["unfreeze"] == [(40, "stage1")]
+assert schedule.recipe.frozen == 1 and schedule.preview["unfreeze"] == [(100, "stage1")]
 
 # %% [markdown]
 # ## BatchNorm under freezing

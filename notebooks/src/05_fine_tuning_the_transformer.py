@@ -66,7 +66,7 @@ schedule = SchedulePanel(list(layer_groups(freeze.model)), freeze.recipe)
 traitlets.link((freeze, "recipe"), (schedule, "recipe"))
 display(freeze, schedule)
 freeze.checkboxes["block3"].value = False  # what a click does: block3 and above train from step 0
-assert schedule.recipe.frozen == 3 and schedule.preview["unfreeze"][0] == (30, "block2")
+assert schedule.recipe.frozen == 3 and schedule.preview["unfreeze"][0] == (25, "block2")
 
 # %% [markdown]
 # ## Task 1: genre

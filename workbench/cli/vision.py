@@ -70,7 +70,7 @@ def cmd_pretrain_vision(args) -> int:
     from ..train.distributed import is_main_process
 
     if args.out and is_main_process():  # under torchrun, rank 0 writes; every rank holds the same weights
-        save_checkpoint(args.out, pre.model, recipe=PRETRAIN_VISION.replace(steps=steps, seed=args.seed), metrics=pre.metrics, history=pre.history)
+        save_checkpoint(args.out, pre.model, recipe=pre.recipe, seed=pre.seed, metrics=pre.metrics, history=pre.history)
         print(f"saved to {args.out}")
     return 0
 

@@ -31,13 +31,12 @@ from ..data.batches import clean_glyphs, glyph_batches, image_batches
 from ..data.subsets import balanced_subset
 from ..errors import TrainingDiverged, WorkbenchError, check_choice
 from ..train.events import Callback, FitResult, TrainState
+from ..train.freezing import BATCHNORM_TYPES
 from ..train.loop import cross_entropy_loss, fit
 from ..train.recipe import Recipe, get_recipe
 from ..train.metrics import accuracy
 from ..tasks.base import data_seed
 from ..tasks.vision import VisionTask
-
-_BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -51,7 +50,7 @@ def fit_on(task: VisionTask, recipe: Recipe, train_idx: torch.Tensor, seed: int,
     model = task.build_model(recipe, seed)
     gen = torch.Generator().manual_seed(data_seed(seed))
     batches = image_batches(train.images, train.labels, recipe.batch_size, gen, AUGMENTS[recipe.augment])
-    return fit(model, recipe.replace(seed=seed), batches, device=task.device, progress=False, evaluate=evaluate,
+    return fit(model, recipe, batches, seed=seed, device=task.device, progress=False, evaluate=evaluate,
                eval_every=eval_every, monitor=monitor, loss_fn=loss_fn, log_every=log_every)
 
 
@@ -74,7 +73,7 @@ def bn_buffers(model: nn.Module) -> dict[str, torch.Tensor]:
     """BatchNorm running statistics (mean, var, batch count) of ``model``, by name: its 'BN statistics'."""
     out = {}
     for name, m in model.named_modules():
-        if isinstance(m, _BN):
+        if isinstance(m, BATCHNORM_TYPES):
             for b in ("running_mean", "running_var", "num_batches_tracked"):
                 if getattr(m, b, None) is not None:
                     out[f"{name}.{b}"] = getattr(m, b).detach().clone()
@@ -369,7 +368,7 @@ def lr_find(model: nn.Module, recipe: Recipe, batches, *, start_lr: float = 1e-5
     if steps < 5:
         raise WorkbenchError(f"an LR range test needs at least 5 steps, got {steps}")
     test = LRRangeTest(start_lr, end_lr, steps, stop_factor)
-    run_recipe = recipe.replace(schedule="constant", warmup=0.0, steps=steps, early_stopping=None, unfreeze_every=None)
+    run_recipe = recipe.replace(schedule="constant", warmup=0.0, steps=steps, early_stopping=None, unfreeze_over=None)
     try:
         fit(copy.deepcopy(model), run_recipe, batches, loss_fn=loss_fn, callbacks=[test], log_every=1, progress=False,
             optimizer_fn=optimizer_fn, device=device)

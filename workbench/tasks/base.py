@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
+from ..train.recipe import Recipe
+
 
 @dataclass
 class RunResult:
@@ -14,6 +16,8 @@ class RunResult:
     seconds: float
     steps: int
     extra: dict = field(default_factory=dict)
+    recipe: Recipe | None = None  # the recipe that ran
+    seed: int | None = None
 
 
 def data_seed(seed: int) -> int:

@@ -189,7 +189,7 @@ class TextTask:
         idx = self.subset(budget, seed)
         if recipe.name in TEXT_BASELINES:
             score, extra = self.run_baseline(recipe.name, idx, seed)
-            return RunResult(score, None, [], time.perf_counter() - start, 0, extra)
+            return RunResult(score, None, [], time.perf_counter() - start, 0, extra, recipe=recipe, seed=seed)
         ids, mask = self.encoded("pool")
         model = self.build_model(recipe, seed, idx)
         gen = torch.Generator().manual_seed(data_seed(seed))
@@ -201,11 +201,12 @@ class TextTask:
             loss = F.cross_entropy(m(batch["input_ids"], batch["attention_mask"]), batch["labels"], label_smoothing=smoothing)
             return loss if penalty is None else loss + penalty(m)
 
-        result = fit(model, recipe.replace(seed=seed), batches, loss_fn=loss_fn, device=self.device, progress=progress,
+        result = fit(model, recipe, batches, seed=seed, loss_fn=loss_fn, device=self.device, progress=progress,
                      callbacks=callbacks, stop_event=stop_event)
         pred = self.predict(result.model)
         score = self.score(pred, self.test.labels)
-        return RunResult(score, result.model, result.history, time.perf_counter() - start, result.steps_done)
+        return RunResult(score, result.model, result.history, time.perf_counter() - start, result.steps_done,
+                         recipe=result.recipe, seed=seed)
 
     @torch.no_grad()
     def predict(self, model: nn.Module, batch: int = 64) -> torch.Tensor:

@@ -73,8 +73,9 @@ class VisionTask:
         def evaluate(m):
             return {"accuracy": accuracy(m, live.images, live.labels)}
 
-        result = fit(model, recipe.replace(seed=seed), batches, device=self.device, progress=progress,
+        result = fit(model, recipe, batches, seed=seed, device=self.device, progress=progress,
                      callbacks=callbacks, stop_event=stop_event, log_every=log_every,
                      evaluate=evaluate if eval_every else None, eval_every=eval_every)
         score = accuracy(result.model, test.images, test.labels)
-        return RunResult(score, result.model, result.history, time.perf_counter() - start, result.steps_done)
+        return RunResult(score, result.model, result.history, time.perf_counter() - start, result.steps_done,
+                         recipe=result.recipe, seed=seed)

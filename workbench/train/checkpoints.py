@@ -23,6 +23,7 @@ from torch import nn
 
 from ..errors import CheckpointError
 from ..models import architectures
+from .recipe import Recipe
 
 META = "workbench.json"
 WEIGHTS = "model.safetensors"
@@ -95,6 +96,16 @@ def read_meta(path: str | Path) -> dict:
         return json.loads(meta_file.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise CheckpointError(f"{meta_file} is corrupted (not valid JSON); delete the folder and train again") from None
+
+
+def recipe_and_seed(meta: dict) -> tuple[Recipe | None, int | None]:
+    """The recipe a checkpoint was trained with and the run's seed, from its ``workbench.json`` record.
+
+    Checkpoints written before the seed moved out of the recipe have it inside ``recipe``.
+    """
+    saved = meta.get("recipe")
+    seed = meta.get("seed", (saved or {}).get("seed"))
+    return (Recipe.from_dict(saved) if saved else None), seed
 
 
 def load_weights(model: nn.Module, weights: dict[str, torch.Tensor], source: str = "checkpoint") -> None:

@@ -5,7 +5,6 @@ what ``fit`` returns, and :class:`Callback` the events a widget, a plot or a che
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -17,10 +16,16 @@ from .recipe import Recipe
 
 @dataclass
 class TrainState:
-    """What callbacks see: the run so far. Callbacks may call ``request_stop()``."""
+    """What callbacks see: the run so far. A callback reads it and may call ``request_stop()``.
+
+    ``optimizer`` and ``scheduler`` are there to be read (the LR of each group) and, for the LR range
+    test, steered. The loop's own bookkeeping (batch iterator, AMP scaler, running loss, early-stopping
+    memory) is in ``_loop``, a :class:`LoopState` that only ``fit`` and :mod:`workbench.train.resume` touch.
+    """
 
     model: nn.Module
     recipe: Recipe
+    seed: int | None = None  # the run's seed, recorded beside the recipe (fit does not seed anything itself)
     step: int = 0
     total_steps: int = 0
     loss: float = float("nan")
@@ -31,16 +36,7 @@ class TrainState:
     stop_reason: str | None = None
     optimizer: torch.optim.Optimizer | None = None
     scheduler: object = None
-    # what a resumable checkpoint needs beyond the above (see workbench.train.resume)
-    batches: object = None  # the batch iterator; resumable when it has state_dict()/load_state_dict()
-    scaler: object = None
-    running: torch.Tensor | None = None  # loss summed since the last log, and how many steps that is
-    since_log: int = 0
-    best_score: float = -math.inf  # early stopping: best monitored score (sign-adjusted), its step, weights
-    best_step: int | None = None
-    best_weights: dict | None = None
-    bad_evals: int = 0
-    in_step: bool = False  # True while a step is half done (a mid-step interrupt makes the state unsaveable)
+    _loop: LoopState | None = field(default=None, repr=False)
 
     def request_stop(self, reason: str = "stopped") -> None:
         self.stop_reason = self.stop_reason or reason
@@ -48,6 +44,18 @@ class TrainState:
     @property
     def seconds(self) -> float:
         return time.perf_counter() - self.started
+
+
+@dataclass
+class LoopState:
+    """The loop's internals, which a resumable checkpoint needs beyond :class:`TrainState` (not for callbacks)."""
+
+    batches: object  # the batch iterator; resumable when it has state_dict()/load_state_dict()
+    scaler: torch.amp.GradScaler
+    running: torch.Tensor  # loss summed since the last log, and how many steps that is
+    since_log: int = 0
+    in_step: bool = False  # True while a step is half done (a mid-step interrupt makes the state unsaveable)
+    stopper: object = None  # the recipe's EarlyStopping callback, whose memory is saved with the run
 
 
 @dataclass
@@ -59,6 +67,8 @@ class FitResult:
     stop_reason: str | None = None  # None when the run completed its steps
     best_step: int | None = None
     metrics: dict = field(default_factory=dict)
+    recipe: Recipe | None = None  # the recipe this run trained with
+    seed: int | None = None  # the seed its caller gave (fit records it; the caller seeded data and model)
 
     def frame(self):
         """The history as a pandas DataFrame (one row per record)."""
@@ -75,4 +85,5 @@ class Callback:
     def on_eval(self, state: TrainState) -> None: ...
     def on_stop(self, state: TrainState) -> None:
         """The step loop ended (done, stopped, Ctrl-C); the model still has its last trained weights."""
+
     def on_end(self, state: TrainState) -> None: ...

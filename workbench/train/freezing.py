@@ -18,11 +18,18 @@ from ..errors import WorkbenchError
 from ..models.groups import layer_groups
 from .recipe import Recipe
 
-_BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+#: Every BatchNorm kind (1d/2d/3d, their lazy forms, SyncBatchNorm) shares this base class: the one list of them.
+BATCHNORM_TYPES = (nn.modules.batchnorm._BatchNorm,)
 
 
-def frozen_groups_at(recipe: Recipe, group_names: list[str], step: int) -> list[str]:
-    """Names of the groups frozen at ``step`` (gradual unfreezing releases one per ``unfreeze_every``)."""
+def training_starts(recipe: Recipe, group_names: list[str]) -> dict[str, int | None]:
+    """The step at which each group starts training: 0 from the start, None never (frozen all run).
+
+    The one home of the unfreezing plan (``fit``, the schedule preview and the widgets all read it).
+    Gradual unfreezing (``recipe.unfreeze_over``) releases the ``k`` frozen groups from the top down,
+    the ``i``-th at step ``round(i * unfreeze_over * steps / k)``, kept within ``1 .. steps - 1`` so
+    every group trains before the run ends.
+    """
     n = recipe.frozen_count(len(group_names))
     if n >= len(group_names):
         raise WorkbenchError(
@@ -30,18 +37,24 @@ def frozen_groups_at(recipe: Recipe, group_names: list[str], step: int) -> list[
         )
     if recipe.frozen and len(group_names) < 2:
         raise WorkbenchError("this model has a single layer group, so freezing would do nothing; use frozen=0")
-    if recipe.unfreeze_every:
-        n = max(0, n - step // recipe.unfreeze_every)
-    return group_names[:n]
+    starts: dict[str, int | None] = {name: (None if i < n else 0) for i, name in enumerate(group_names)}
+    if recipe.unfreeze_over:
+        for i in range(1, n + 1):  # the i-th release is group n - i: the frozen group nearest the head first
+            step = round(i * recipe.unfreeze_over * recipe.steps / n)
+            starts[group_names[n - i]] = min(recipe.steps - 1, max(1, step))
+    return starts
+
+
+def frozen_groups_at(recipe: Recipe, group_names: list[str], step: int) -> list[str]:
+    """Names of the groups frozen at ``step`` (see :func:`training_starts`)."""
+    starts = training_starts(recipe, group_names)
+    return [g for g in group_names if starts[g] is None or starts[g] > step]
 
 
 def unfreeze_points(recipe: Recipe, group_names: list[str]) -> list[tuple[int, str]]:
-    """(step, group) for every group that gradual unfreezing releases during the run."""
-    n = recipe.frozen_count(len(group_names))
-    if not recipe.unfreeze_every:
-        return []
-    points = [(k * recipe.unfreeze_every, group_names[n - k]) for k in range(1, n + 1)]
-    return [(s, g) for s, g in points if s < recipe.steps]
+    """(step, group) for every group that gradual unfreezing releases during the run, in release order."""
+    starts = training_starts(recipe, group_names)
+    return [(starts[g], g) for g in reversed(group_names) if starts[g]]
 
 
 def set_frozen(model: nn.Module, frozen: list[str]) -> None:
@@ -60,7 +73,7 @@ def set_train_mode(model: nn.Module, frozen: list[str], bn_policy: str = "frozen
         groups = layer_groups(model)
         for name in frozen:
             for m in groups[name].modules():
-                if isinstance(m, _BN):
+                if isinstance(m, BATCHNORM_TYPES):
                     m.eval()
 
 

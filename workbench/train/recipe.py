@@ -16,6 +16,7 @@ INITS = ("pretrained", "scratch", "random")  # random: a randomly initialised co
 BN_POLICIES = ("frozen", "train")
 HEADS = ("linear", "mean", "last", "lm")
 MAX_LR = 10.0
+GRADUAL_OVER = 0.5  # the shipped gradual recipes release their frozen groups over the first half of the run
 
 
 @dataclass(frozen=True)
@@ -23,16 +24,24 @@ class Recipe:
     """How to train: which groups learn, how fast, on what schedule, for how long.
 
     ``frozen`` is the number of leading layer groups frozen at the start, or ``"backbone"`` for all
-    but the head. ``unfreeze_every`` (gradual unfreezing) then unfreezes the next frozen group, from
-    the top down, every that many steps. ``backbone_lr`` gives every non-head group its own LR
-    (discriminative LRs); ``None`` means the head's ``lr`` everywhere. ``bn`` says what BatchNorm in
+    but the head. ``unfreeze_over`` (gradual unfreezing) then releases the frozen groups one at a time,
+    from the top down, evenly over that fraction of the run: with ``k`` frozen groups, the ``i``-th
+    starts training at step ``round(i * unfreeze_over * steps / k)`` (at least 1, at most ``steps - 1``),
+    so every group trains before the run ends whatever the step count and the number of groups
+    (:func:`~workbench.train.freezing.training_starts` is the one place this is computed). ``None``
+    keeps frozen groups frozen for the whole run (a probe, a partial freeze). ``backbone_lr`` gives every
+    non-head group its own LR (discriminative LRs); ``None`` means the head's ``lr`` everywhere. ``bn`` says what BatchNorm in
     frozen groups does: ``frozen`` keeps its statistics (eval mode), ``train`` lets batches update them.
+
+    The seed is not a recipe field: it says which draw of the data a run gets (labeled subset, batch
+    order, new head), ``compare`` pairs it across recipes, and results and checkpoints record it beside
+    the recipe (``FitResult.seed``, ``RunResult.seed``, ``"seed"`` in ``workbench.json``).
     """
 
     name: str = "finetune"
     init: str = "pretrained"
     frozen: int | str = 0
-    unfreeze_every: int | None = None
+    unfreeze_over: float | None = None
     lr: float = 3e-3
     backbone_lr: float | None = None
     schedule: str = "onecycle"
@@ -46,7 +55,6 @@ class Recipe:
     head: str = "linear"
     clip_grad: float | None = None
     early_stopping: int | None = None
-    seed: int = 0
 
     def __post_init__(self):
         check_choice("schedule", self.schedule, SCHEDULES)
@@ -58,8 +66,9 @@ class Recipe:
             check_positive("backbone_lr", self.backbone_lr, maximum=MAX_LR)
         check_positive("steps", self.steps, integer=True)
         check_positive("batch_size", self.batch_size, integer=True)
-        if self.unfreeze_every is not None:
-            check_positive("unfreeze_every", self.unfreeze_every, integer=True)
+        if self.unfreeze_over is not None and not (0 < self.unfreeze_over <= 1):
+            raise WorkbenchError(f"unfreeze_over is a fraction of the steps in (0, 1] (or None: no unfreezing), "
+                                 f"got {self.unfreeze_over!r}")
         if not (0 <= self.warmup < 1):
             raise WorkbenchError(f"warmup is a fraction of the steps in [0, 1), got {self.warmup!r}")
         if self.weight_decay < 0:
@@ -84,6 +93,15 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, d: dict) -> Recipe:
+        """A recipe from ``to_dict()`` output; unknown keys are ignored.
+
+        Recipes saved before ``unfreeze_over`` have ``unfreeze_every`` (release a group every that many
+        steps, which often never released them all): it is read as gradual unfreezing over half the run.
+        Their ``seed`` key is ignored here; checkpoints keep the seed beside the recipe.
+        """
+        d = dict(d)
+        if d.pop("unfreeze_every", None) and "unfreeze_over" not in d:
+            d["unfreeze_over"] = GRADUAL_OVER
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 
@@ -94,8 +112,8 @@ class Recipe:
             parts.append(f"backbone_lr={self.backbone_lr:g}")
         if self.frozen:
             parts.append(f"frozen={self.frozen}")
-        if self.unfreeze_every:
-            parts.append(f"unfreeze_every={self.unfreeze_every}")
+        if self.unfreeze_over:
+            parts.append(f"unfreeze_over={self.unfreeze_over:g}")
         parts += [self.schedule, f"{self.steps} steps"]
         return " ".join(parts)
 
@@ -107,7 +125,7 @@ VISION_RECIPES = {
     "finetune": Recipe(name="finetune", lr=3e-3),
     "partial": Recipe(name="partial", frozen=2, lr=3e-3),
     "discriminative": Recipe(name="discriminative", lr=1e-2, backbone_lr=1e-3),
-    "gradual": Recipe(name="gradual", frozen="backbone", unfreeze_every=40, lr=3e-3),
+    "gradual": Recipe(name="gradual", frozen="backbone", unfreeze_over=GRADUAL_OVER, lr=3e-3),
 }
 
 # Text: fine-tuning the tiny transformer (or MiniLM) on passages. 150 AdamW steps, batch 16, 10% warm-up then
@@ -123,7 +141,7 @@ TEXT_RECIPES = {
     "finetune_last": _TEXT.replace(name="finetune_last", head="last"),
     "partial": _TEXT.replace(name="partial", frozen=3),
     "discriminative": _TEXT.replace(name="discriminative", lr=2e-3, backbone_lr=3e-4),
-    "gradual": _TEXT.replace(name="gradual", frozen="backbone", unfreeze_every=30),
+    "gradual": _TEXT.replace(name="gradual", frozen="backbone", unfreeze_over=GRADUAL_OVER),
     "likelihood": _TEXT.replace(name="likelihood", head="lm", lr=5e-2, backbone_lr=1e-4),
     "random_probe": _TEXT.replace(name="random_probe", init="random", frozen="backbone", lr=3e-3),
     # Baselines the text tasks run themselves (no transformer is trained): the names are what counts.

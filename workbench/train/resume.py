@@ -28,6 +28,7 @@ previous checkpoint is kept.
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import warnings
@@ -117,12 +118,15 @@ def save_training_state(path: str | Path, state) -> Path | None:
     Returns the folder, or None (with a warning) when the run was interrupted in the middle of a step,
     whose half-done state must not be resumed from: the previous checkpoint is then kept.
     """
-    if state.in_step:
+    loop = state._loop
+    if loop.in_step:
         warnings.warn(f"training was interrupted in the middle of step {state.step + 1}; "
                       f"keeping the previous resumable checkpoint at {path}", stacklevel=2)
         return None
     tensors: dict[str, torch.Tensor] = {}
-    batches = state.batches.state_dict() if hasattr(state.batches, "state_dict") else None
+    batches = loop.batches.state_dict() if hasattr(loop.batches, "state_dict") else None
+    no_stopper = {"score": -math.inf, "step": None, "bad_evals": 0, "weights": None}
+    stopper = loop.stopper.state_dict() if loop.stopper is not None else no_stopper
     record = {
         "format": FORMAT,
         "step": state.step,
@@ -133,16 +137,15 @@ def save_training_state(path: str | Path, state) -> Path | None:
         "model": _flatten(state.model.state_dict(), "model", tensors),
         "optimizer": _flatten(state.optimizer.state_dict(), "optimizer", tensors),
         "scheduler": _flatten(state.scheduler.state_dict(), "scheduler", tensors),
-        "scaler": _flatten(state.scaler.state_dict(), "scaler", tensors) if state.scaler is not None else None,
+        "scaler": _flatten(loop.scaler.state_dict(), "scaler", tensors) if loop.scaler.is_enabled() else None,
         "rng": _flatten(_rng_states(), "rng", tensors),
         "batches": _flatten(batches, "batches", tensors) if batches is not None else "fast-forward",
-        "running": _flatten(state.running, "running", tensors),
-        "since_log": state.since_log,
-        "best": {"score": state.best_score, "step": state.best_step, "bad_evals": state.bad_evals,
-                 "weights": _flatten(state.best_weights, "best", tensors)},
+        "running": _flatten(loop.running, "running", tensors),
+        "since_log": loop.since_log,
+        "best": {**stopper, "weights": _flatten(stopper["weights"], "best", tensors)},  # early stopping's memory
     }
     files = {TENSORS: save_bytes(tensors), STATE: json.dumps(record, default=_plain).encode()}
-    return save_checkpoint(path, state.model, files=files, recipe=state.recipe, metrics=state.metrics,
+    return save_checkpoint(path, state.model, files=files, recipe=state.recipe, seed=state.seed, metrics=state.metrics,
                            step=state.step, resumable=True)
 
 
@@ -175,23 +178,23 @@ def restore_training_state(path: str | Path, state, device: torch.device) -> Non
     except (ValueError, KeyError) as err:
         raise CheckpointError(f"the optimizer or schedule saved in {path} does not fit this run ({err}); "
                               "resume with the same model and recipe") from None
-    if state.scaler is not None and record["scaler"] is not None:
-        state.scaler.load_state_dict(record["scaler"])
+    loop = state._loop
+    if loop.scaler.is_enabled() and record["scaler"] is not None:
+        loop.scaler.load_state_dict(record["scaler"])
     _set_rng_states(record["rng"])
-    if record["batches"] != "fast-forward" and hasattr(state.batches, "load_state_dict"):
-        state.batches.load_state_dict(record["batches"])
+    if record["batches"] != "fast-forward" and hasattr(loop.batches, "load_state_dict"):
+        loop.batches.load_state_dict(record["batches"])
     else:  # any other iterator: replay the batches the interrupted run consumed (exact for the same seed)
         for _ in range(record["step"]):
-            next(state.batches)
+            next(loop.batches)
     state.step = record["step"]
     state.loss = record["loss"]
     state.metrics = record["metrics"]
     state.history = record["history"]
-    state.running = record["running"].to(device)
-    state.since_log = record["since_log"]
-    best = record["best"]
-    state.best_score, state.best_step, state.bad_evals = best["score"], best["step"], best["bad_evals"]
-    state.best_weights = {k: v.to(device) for k, v in best["weights"].items()} if best["weights"] is not None else None
+    loop.running = record["running"].to(device)
+    loop.since_log = record["since_log"]
+    if loop.stopper is not None:
+        loop.stopper.load_state_dict(record["best"], device)
 
 
 class Checkpointing(Callback):

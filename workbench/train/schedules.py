@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch.optim import lr_scheduler as sched
 
-from .freezing import group_lrs, unfreeze_points
+from .freezing import group_lrs, training_starts, unfreeze_points
 from .recipe import SCHEDULES, Recipe
 
 
@@ -47,21 +47,18 @@ def preview_schedule(recipe: Recipe, group_names: list[str]) -> dict:
     Returns ``{"steps": [...], "lrs": {group: [...]}, "trainable": {group: [bool, ...]},
     "unfreeze": [(step, group), ...]}``: a frozen group has an LR in the optimizer but does not learn.
     """
-    from .freezing import frozen_groups_at
-
     params = [torch.nn.Parameter(torch.zeros(1)) for _ in group_names]
     groups = [{"params": [p], "lr": lr, "name": n} for p, lr, n in zip(params, group_lrs(recipe, group_names), group_names)]
     opt = torch.optim.SGD(groups, lr=recipe.lr)
     scheduler = build_scheduler(opt, recipe.schedule, recipe.steps, recipe.warmup)
     lrs: dict[str, list[float]] = {n: [] for n in group_names}
     trainable: dict[str, list[bool]] = {n: [] for n in group_names}
-    frozen = frozen_groups_at(recipe, group_names, 0)
+    starts = training_starts(recipe, group_names)
     for step in range(recipe.steps):
-        if recipe.unfreeze_every and step % recipe.unfreeze_every == 0:
-            frozen = frozen_groups_at(recipe, group_names, step)
         for g in opt.param_groups:
             lrs[g["name"]].append(g["lr"])
-            trainable[g["name"]].append(g["name"] not in frozen)
+            start = starts[g["name"]]
+            trainable[g["name"]].append(start is not None and step >= start)
         opt.step()
         scheduler.step()
     return {"steps": list(range(recipe.steps)), "lrs": lrs, "trainable": trainable, "unfreeze": unfreeze_points(recipe, group_names)}

@@ -116,7 +116,7 @@ class ComparePanel(BackgroundRun, RecipePanel):
         out = []
         for name in self.recipes.value:
             r = self.recipe.replace(name=YOURS) if name == YOURS else get_recipe(name)
-            out.append(r.replace(steps=steps, unfreeze_every=r.unfreeze_every and max(1, r.unfreeze_every * steps // r.steps)))
+            out.append(r.replace(steps=steps))  # gradual unfreezing is a fraction of the run: nothing to rescale
         return out
 
     def run(self) -> None:

@@ -12,7 +12,7 @@ from torch import nn
 
 from ..errors import WorkbenchError
 from ..models.groups import layer_groups
-from ..train.freezing import _BN, set_frozen, trainable_summary
+from ..train.freezing import BATCHNORM_TYPES, set_frozen, trainable_summary
 from ..train.recipe import Recipe
 from ._common import RecipePanel
 
@@ -25,7 +25,7 @@ class FreezePanel(RecipePanel):
     def __init__(self, model: nn.Module, recipe: Recipe | None = None):
         self.model = model
         self.group_names = list(layer_groups(model))
-        self.has_batchnorm = any(isinstance(m, _BN) for m in model.modules())
+        self.has_batchnorm = any(isinstance(m, BATCHNORM_TYPES) for m in model.modules())
         self.trainable: dict[str, int] = {}
         self.parameters: dict[str, int] = {}
         self.checkboxes = {

@@ -11,7 +11,7 @@ import textwrap
 import ipywidgets as widgets
 
 from ..errors import WorkbenchError
-from ..train.freezing import frozen_groups_at
+from ..train.freezing import training_starts
 from ..train.recipe import SCHEDULES, Recipe
 from ..train.schedules import preview_schedule
 from ..report.palette import series_color
@@ -19,23 +19,6 @@ from ._common import RecipePanel, figure, image_widget, png
 
 _STYLE = {"description_width": "170px"}
 _WIDE = widgets.Layout(width="480px")
-
-
-def train_from(recipe: Recipe, group_names: list[str]) -> dict[str, int | None]:
-    """The step from which each group trains (0: from the start; None: frozen for the whole run)."""
-    out: dict[str, int | None] = {}
-    frozen0 = frozen_groups_at(recipe, group_names, 0)
-    for name in group_names:
-        if name not in frozen0:
-            out[name] = 0
-            continue
-        out[name] = None
-        if recipe.unfreeze_every:
-            for step in range(recipe.unfreeze_every, recipe.steps, recipe.unfreeze_every):
-                if name not in frozen_groups_at(recipe, group_names, step):
-                    out[name] = step
-                    break
-    return out
 
 
 def draw_preview(preview: dict, starts: dict[str, int | None], title: str = ""):
@@ -88,11 +71,11 @@ class SchedulePanel(RecipePanel):
                                             readout_format=".3g", style=_STYLE)
         self.warmup = widgets.FloatSlider(min=0, max=0.5, step=0.05, description="warm-up (fraction)", layout=_WIDE, style=_STYLE)
         self.steps = widgets.IntSlider(min=10, max=1000, step=10, description="steps", layout=_WIDE, style=_STYLE)
-        self.unfreeze_every = widgets.IntSlider(min=0, max=500, step=10, description="unfreeze a group every",
-                                                tooltip="steps between unfreezing the next frozen group; 0 = off", layout=_WIDE,
-                                                style=_STYLE)
+        self.unfreeze_over = widgets.FloatSlider(min=0, max=1, step=0.05, description="unfreeze over (fraction)",
+                                                 tooltip="release the frozen groups one by one, evenly over this fraction of "
+                                                         "the run; 0 = off", layout=_WIDE, style=_STYLE)
         self.plot = image_widget(7.2)
-        controls = [self.schedule, self.lr, self.ratio, self.warmup, self.steps, self.unfreeze_every]
+        controls = [self.schedule, self.lr, self.ratio, self.warmup, self.steps, self.unfreeze_over]
         super().__init__(recipe or Recipe(), children=[*controls, self.plot])
         self.children = (*self.children, self.message)
         self.add_class("wb-schedule-panel")
@@ -101,7 +84,7 @@ class SchedulePanel(RecipePanel):
         self.ratio.observe(lambda ch: self._edit(backbone_lr=self._backbone(self.lr.value, ch["new"])), "value")
         self.warmup.observe(lambda ch: self._edit(warmup=round(ch["new"], 4)), "value")
         self.steps.observe(lambda ch: self._edit(steps=ch["new"]), "value")
-        self.unfreeze_every.observe(lambda ch: self._edit(unfreeze_every=ch["new"] or None), "value")
+        self.unfreeze_over.observe(lambda ch: self._edit(unfreeze_over=round(ch["new"], 4) or None), "value")
         self._on_recipe({"new": self.recipe})
 
     @staticmethod
@@ -115,13 +98,13 @@ class SchedulePanel(RecipePanel):
         self.warmup.value = recipe.warmup
         self.steps.max = max(self.steps.max, recipe.steps)
         self.steps.value = recipe.steps
-        self.unfreeze_every.value = recipe.unfreeze_every or 0
+        self.unfreeze_over.value = recipe.unfreeze_over or 0
         self.redraw()
 
     def redraw(self) -> None:
         recipe = self.recipe
         try:
-            starts = train_from(recipe, self.group_names)
+            starts = training_starts(recipe, self.group_names)
             preview = preview_schedule(recipe, self.group_names)
         except WorkbenchError as err:  # e.g. everything frozen: say so, keep the last good preview
             self.message.show(str(err))
