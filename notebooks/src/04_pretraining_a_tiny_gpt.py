@@ -121,7 +121,8 @@ for t in range(6):
 # context 128 BPE tokens, for the number of steps printed below). The first call trains and caches it (several
 # minutes on a CPU; before class, `python -m workbench.course.prewarm` does it once); later calls load it.
 # A smoke run (`WORKBENCH_SMOKE=1`) pretrains far shorter, so its numbers are not the lesson's.
-#
+
+# %% [markdown]
 # ## Predict: the held-out perplexity
 #
 # A uniform guess over the 2,048 BPE tokens has perplexity 2,048. What perplexity will the pretrained tiny GPT

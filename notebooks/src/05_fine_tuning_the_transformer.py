@@ -116,7 +116,8 @@ check("05.last_block", my_last_block, {"groups": text_groups})
 # linear head on mean-pooled states), `finetune` (pretrained, everything trains), `random_probe` (the control:
 # the same frozen probe on a *randomly initialised* copy, which tells how much a frozen random transformer's
 # features already give) and `tfidf`.
-#
+
+# %% [markdown]
 # ## Exercise: mean pooling by hand
 #
 # The probe's head reads one vector per passage: the mean of the last hidden states over the passage's
@@ -212,7 +213,8 @@ if not is_smoke():
 # - `finetune`: pretrained, everything trains, a linear head on mean-pooled states.
 # - `likelihood`: pretrained, fine-tuned *through the LM head*: its logits are an affine function of the same
 #   loss feature `zeroshot` thresholds, so it starts where `zeroshot` is and can move the LM too.
-#
+
+# %% [markdown]
 # ## Predict: what the likelihood head buys
 #
 # How many accuracy points will the `likelihood` recipe score above the better of the two scratch recipes?

@@ -120,7 +120,8 @@ check("06.freeze_embeddings", my_recipe, facts)
 # The same task, labeled subset and test set for both backbones. A linear probe (frozen backbone) is cheap on a
 # CPU; a short fine-tune of all of MiniLM's parameters takes longer, so it is shortened here (30 steps, batch 8,
 # and far fewer in a smoke run).
-#
+
+# %% [markdown]
 # ## Predict: MiniLM's probe against the tiny GPT's
 #
 # MiniLM has read vastly more English; the tiny GPT has read only Shakespeare. At N = 100, how many macro-F1

@@ -93,7 +93,7 @@ def check_next_token_loss(fn, results):
     got = float(got.item() if hasattr(got, "item") else got)
     if abs(got - truth) <= 1e-4 * max(1.0, abs(truth)):
         return passed(f"{got:.4f}, the package's clm_loss to 4 decimals on a fixed batch of {ids.shape[0]} rows x "
-                      f"{ids.shape[1]} tokens: {ids[:, 1:].numel()} predictions, one per position but the last")
+                      f"{ids.shape[1]} tokens: {ids[:, 1:].numel()} predictions ({ids.shape[1] - 1} per row: every position but the last)")
     for value, why in _loss_variants(logits, ids):
         if abs(got - value) <= 1e-4 * max(1.0, abs(value)):
             return failed(f"your loss is {got:.4f}, the package's {truth:.4f}: {why}")

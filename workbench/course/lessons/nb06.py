@@ -188,15 +188,16 @@ REVIEW = register_quiz(Quiz("06.review", [
         answer="Its text was modern English tuned for sentence meaning; the tiny GPT read only Shakespeare"),
     MultipleChoice(
         "06.review.cost",
-        "A linear probe on MiniLM trains how many of its parameters?",
-        {"Only the new head: hidden_size x classes + classes, about a thousand":
-             "Right: 384 x 3 + 3 = 1,155 numbers; the 22.7 M backbone parameters stay as pretrained.",
+        "A linear probe on MiniLM: which of its weights does training change in a way that moves the predictions?",
+        {"Only the new linear head's, hidden_size x classes + classes of them":
+             "Right: 384 x 3 + 3 = 1,155 numbers; the 22.7 M backbone parameters stay as pretrained (the head group also holds "
+             "BERT's pooler, which mean pooling never reads, so no gradient reaches it).",
          "All 22.7 M": "That is full fine-tuning; a probe freezes every group but the head.",
-         "Half of them, the embeddings": "Freezing only the embeddings is another recipe (frozen=1); a probe freezes everything below the head."},
-        answer="Only the new head: hidden_size x classes + classes, about a thousand"),
+         "The embeddings, about half of them": "Freezing only the embeddings is another recipe (frozen=1), and it trains the blocks; a probe freezes everything below the head."},
+        answer="Only the new linear head's, hidden_size x classes + classes of them"),
     Numeric(
         "06.review.probe_params",
-        "A linear probe on MiniLM's 384-dimensional mean-pooled states for 3 genres: how many trainable parameters?",
+        "A new linear head on MiniLM's 384-dimensional mean-pooled states for 3 genres: how many parameters does it have?",
         answer=384 * 3 + 3, tolerance=0,
         low="A linear layer has a weight per input dimension per class, plus one bias per class.",
         high="Only the new head trains: 384 weights per class and one bias per class.",
