@@ -224,16 +224,17 @@ def test_freeze_check_names_batchnorm_parameters_and_buffers(course):
     assert not fb and "tensors" in fb.message
 
 
-def test_release_all_explains_a_plan_that_never_finishes(course):
+def test_release_all_explains_a_plan_that_releases_too_late(course):
     from workbench.train.recipe import get_recipe
 
     results = {"groups": ["stage1", "stage2", "stage3", "stage4", "head"], "steps": 120}
-    fb = check("02.release_all", get_recipe("gradual", steps=120), results, show=False)  # one every 40 steps: 160 > 120
-    assert not fb and "stage1, stage2 are still frozen" in fb.message and "takes 160 steps" in fb.message
-    fb = check("02.release_all", get_recipe("gradual", steps=120, unfreeze_every=None), results, show=False)
-    assert not fb and "never" not in fb.message and "stay frozen to the end" in fb.message
-    fb = check("02.release_all", get_recipe("gradual", steps=200, unfreeze_every=20), results, show=False)
+    fb = check("02.release_all", get_recipe("gradual", steps=120, unfreeze_over=0.9), results, show=False)
+    assert not fb and "stage1 is released at step 108" in fb.message and "only 12 of 120" in fb.message
+    fb = check("02.release_all", get_recipe("gradual", steps=120, unfreeze_over=None), results, show=False)
+    assert not fb and "stay frozen to the end" in fb.message
+    fb = check("02.release_all", get_recipe("gradual", steps=200, unfreeze_over=0.3), results, show=False)
     assert not fb and "fixes it at 120" in fb.message
+    assert check("02.release_all", get_recipe("gradual", steps=120, unfreeze_over=0.5), results, show=False)
 
 
 def test_crossover_check_uses_the_notebooks_results(course):

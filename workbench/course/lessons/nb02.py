@@ -146,14 +146,16 @@ _RELEASE_FIXTURE = {"groups": VISION_GROUPS, "steps": 120}
 def _release_solution(results):
     from ...train.recipe import get_recipe
 
-    return get_recipe("gradual", steps=results["steps"], unfreeze_every=24)
+    return get_recipe("gradual", steps=results["steps"], unfreeze_over=0.4)
 
 
 @exercise(
     "02.release_all",
-    task="Build a recipe for a run of results['steps'] steps that starts as a probe and releases every frozen group before it ends.",
-    hint="gradual unfreezing releases one group every unfreeze_every steps, from the top down: count the steps releasing "
-         "all of them takes (unfreeze_points(recipe, groups) lists the releases)",
+    task="Build a recipe for a run of results['steps'] steps that starts as a probe and releases every frozen group "
+         "early enough that each one trains for at least half of the run.",
+    hint="gradual unfreezing releases the frozen groups one at a time, from the top down, evenly over the first "
+         "unfreeze_over fraction of the run: the last one (stage1) starts at step unfreeze_over * steps "
+         "(unfreeze_points(recipe, groups) lists the releases)",
     fixture=lambda: dict(_RELEASE_FIXTURE),
     solution=_release_solution,
 )
@@ -167,20 +169,21 @@ def check_release_all(recipe, results):
     steps = int(results["steps"]) if isinstance(results, dict) and "steps" in results else recipe.steps
     if recipe.steps != steps:
         return failed(f"the run has {recipe.steps} steps; the time budget fixes it at {steps}",
-                      "keep steps as it is and change when groups are released (unfreeze_every)")
+                      "keep steps as it is and change when groups are released (unfreeze_over)")
     n_frozen = recipe.frozen_count(len(groups))
     if n_frozen < len(groups) - 1:
         return failed(f"the run starts with {n_frozen} of {len(groups)} groups frozen; a probe freezes all but the head",
                       "frozen='backbone' freezes every group but the head")
     start = frozen_groups_at(recipe, groups, 0)  # raises (and so reports) a freeze that leaves nothing trainable
-    if not recipe.unfreeze_every:
-        return failed(f"unfreeze_every is None, so {', '.join(start)} stay frozen to the end",
-                      "set unfreeze_every to release one group every that many steps")
-    last = recipe.steps - 1
-    still = frozen_groups_at(recipe, groups, last)
-    if still:
-        return failed(f"at the last step ({last}) {', '.join(still)} {'is' if len(still) == 1 else 'are'} still frozen: releasing "
-                      f"{n_frozen} groups one every {recipe.unfreeze_every} steps takes {n_frozen * recipe.unfreeze_every} steps, "
-                      f"and the run has {recipe.steps}")
-    points = ", ".join(f"{g} at {s}" for s, g in unfreeze_points(recipe, groups))
-    return passed(f"every group is released before step {recipe.steps}: {points}")
+    if not recipe.unfreeze_over:
+        return failed(f"unfreeze_over is None, so {', '.join(start)} stay frozen to the end",
+                      "set unfreeze_over to the fraction of the run over which the frozen groups are released")
+    points = unfreeze_points(recipe, groups)
+    last_step, last_group = max(points)
+    trained = recipe.steps - last_step
+    if trained * 2 < recipe.steps:
+        return failed(f"{last_group} is released at step {last_step}, so it trains for only {trained} of {recipe.steps} steps "
+                      f"(less than half): unfreeze_over={recipe.unfreeze_over:g} spreads the releases over too much of the run")
+    listed = ", ".join(f"{g} at {s}" for s, g in points)
+    return passed(f"every group trains for at least half the run (the last, {last_group}, for {trained} of {recipe.steps} "
+                  f"steps): {listed}")

@@ -185,7 +185,7 @@ def _last_block_solution(results):
     "05.last_block",
     task="Build a recipe that fine-tunes the pretrained transformer with everything below its last block frozen, for the whole run.",
     hint="frozen=k freezes the first k layer groups (embeddings, block1, ...): count the groups that come before the last "
-         "block, e.g. get_recipe('finetune', 'text', frozen=k), and leave unfreeze_every at None",
+         "block, e.g. get_recipe('finetune', 'text', frozen=k), and leave unfreeze_over at None",
     fixture=lambda: {"groups": list(TEXT_GROUPS)},
     solution=_last_block_solution,
 )
@@ -209,12 +209,12 @@ def check_last_block(recipe, results):
                           f"train{'s' if len(still) == 1 else ''}, below the last block ({last})")
         extra = [g for g in at_start if g not in below]
         return failed(f"frozen={recipe.frozen!r} freezes {', '.join(extra)} too: the last block ({last}) must train")
-    if recipe.unfreeze_every:
+    if recipe.unfreeze_over:
         released = frozen_groups_at(recipe, groups, recipe.steps - 1)
         if released != below:
-            return failed(f"unfreeze_every={recipe.unfreeze_every} releases frozen groups during the run (at the last step only "
+            return failed(f"unfreeze_over={recipe.unfreeze_over} releases frozen groups during the run (at the last step only "
                           f"{', '.join(released) or 'nothing'} {'is' if len(released) == 1 else 'are'} frozen)",
-                          "the freeze holds for the whole run: leave unfreeze_every at None")
+                          "the freeze holds for the whole run: leave unfreeze_over at None")
     trains = groups[len(below):]
     return passed(f"{', '.join(below)} stay frozen; {', '.join(trains)} train (frozen={recipe.frozen})")
 

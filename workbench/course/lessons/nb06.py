@@ -127,7 +127,7 @@ def _freeze_solution(results):
     "06.freeze_embeddings",
     task="Build a recipe that fine-tunes MiniLM with only its embeddings frozen: every block and the head train, for the whole run.",
     hint="frozen=k freezes the first k layer groups, and the embeddings are the first: get_recipe('finetune', 'text', "
-         "frozen=...) with unfreeze_every left at None",
+         "frozen=...) with unfreeze_over left at None",
     fixture=minilm_facts,
     solution=_freeze_solution,
 )
@@ -146,9 +146,9 @@ def check_freeze_embeddings(recipe, results):
         if not start:
             return failed("nothing is frozen: the embeddings train too")
         return failed(f"frozen={recipe.frozen!r} freezes {', '.join(start)}: only the embeddings should be frozen")
-    if recipe.unfreeze_every and frozen_groups_at(recipe, groups, recipe.steps - 1) != ["embeddings"]:
-        return failed(f"unfreeze_every={recipe.unfreeze_every} releases the embeddings during the run",
-                      "the freeze holds for the whole run: leave unfreeze_every at None")
+    if recipe.unfreeze_over and frozen_groups_at(recipe, groups, recipe.steps - 1) != ["embeddings"]:
+        return failed(f"unfreeze_over={recipe.unfreeze_over} releases the embeddings during the run",
+                      "the freeze holds for the whole run: leave unfreeze_over at None")
     counts = bert_parameter_count(results["config"]) if "config" in results else None
     share = f": {1 - counts['embeddings'] / counts['total']:.1%} of the parameters train" if counts else ""
     return passed(f"the embeddings stay as pretrained; {', '.join(groups[1:])} train{share}")
