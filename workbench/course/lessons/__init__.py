@@ -5,3 +5,4 @@ so a notebook cell only names the id: ``check("02.freeze_backbone", model)``. Ea
 cheap fixture, its blank placeholder and a solution, which ``tests/test_exercises.py`` runs.
 """
 from . import nb02, nb03, nb04  # noqa: F401 - registering is the import's job
+from . import nb07, nb08  # noqa: F401,E402 - notebooks 07-08 (the lab and the playground)
