@@ -46,7 +46,7 @@ from workbench.course import begin, Prediction, check, answer_or, reference, get
 begin("07_pitfalls_and_best_practices")
 SEEDS2 = size((0, 1), smoke=(0,))        # forgetting, text forgetting, LR grid, cost
 SEEDS3 = size((0, 1, 2), smoke=(0, 1))   # early stopping, augmentation (paired differences need 2 at least)
-STEPS = {"forgetting": size(80, smoke=8), "text": size(60, smoke=8), "curves": size(120, smoke=20),
+STEPS = {"forgetting": size(80, smoke=8), "text": size(40, smoke=8), "curves": size(120, smoke=20),
          "early_stopping": size(100, smoke=20), "augmentation": size(80, smoke=8), "grid": size(60, smoke=8),
          "finder": size(100, smoke=20), "cost": size(100, smoke=20)}
 LRS = size((1e-4, 1e-3, 1e-2, 3e-2, 1e-1, 3e-1), smoke=(1e-3, 1e-1))
