@@ -20,7 +20,7 @@ import copy
 import math
 
 from ...errors import WorkbenchError
-from ..exercises import exercise, failed, passed
+from ..exercises import Feedback, exercise, failed, passed
 from ..quiz import MultipleChoice, Numeric, Quiz, register_quiz
 
 # ----------------------------------------------------------------------------------------------------------
@@ -66,6 +66,11 @@ def _l2sp_solution(results=None):
         return alpha * l2sp_penalty(model, backbone_reference(pretrained))
 
     return l2sp
+
+
+def _unanswered(name: str) -> Feedback:
+    """A function whose body is still the placeholder: not answered yet (recorded as blank, not as an attempt)."""
+    return Feedback(False, f"not answered yet: your {name} still returns None or ...; write its body", answered=False)
 
 
 def _l2sp_variants(model, pretrained, alpha: float) -> list[tuple[float, str]]:
@@ -115,8 +120,7 @@ def _check_one(fn, model, pretrained, alpha):
                           "whose names start with 'head.'")
         raise
     if out is None or out is Ellipsis:
-        return failed("your l2sp returns nothing yet (None or ...)", "return the penalty: alpha / 2 times the sum of "
-                      "(w - w0).pow(2).sum() over the backbone's parameters")
+        return _unanswered("l2sp")
     if torch.is_tensor(out) and out.numel() != 1:
         return failed(f"your l2sp returns a tensor of shape {tuple(out.shape)}; a penalty is one number (a 0-d tensor)",
                       "add .sum() so every squared difference counts once")
@@ -249,7 +253,7 @@ def check_pick_lr(answer, results):
         curve = f["curve"]
         out = answer(curve.copy())
         if out is None or out is Ellipsis:
-            return failed("your pick_lr returns nothing yet (None or ...)")
+            return _unanswered("pick_lr")
         try:
             lr = float(out)
         except (TypeError, ValueError):
