@@ -195,12 +195,16 @@ def cmd_compare_text(args) -> int:
 
 
 def cmd_recipes(args) -> int:
+    from ..tasks.baselines import BASELINES
     from ..train.recipe import RECIPE_BOOKS
 
     for domain, book in RECIPE_BOOKS.items():
         print(f"[{domain}]")
         for name, recipe in book.items():
             print(f"  {name:15s} {recipe.describe()}")
+    print("[baselines (no training)]")
+    for name, baseline in BASELINES.items():
+        print(f"  {name:15s} {baseline.description}")
     return 0
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import WorkbenchError
-from ..train.recipe import TEXT_BASELINES, get_recipe
 from ..experiments.compare import compare, markdown_table
 
 TEXT_COMPARE_DEFAULTS = {
@@ -54,13 +53,14 @@ def compare_text_command(*, task: str = "genre", budgets=(30, 100, 300, 1000), s
     """Run ``recipes`` on ``task`` over ``budgets`` x ``seeds``; write results.csv, summary.md and plots to ``out``."""
     from ..tasks.text import text_task
 
+    from ..tasks.baselines import Baseline
+
     recipes = list(recipes or TEXT_COMPARE_DEFAULTS.get(task, ["scratch", "finetune"]))
-    changes = {"steps": steps} if steps else {}
-    built = [get_recipe(r, "text", **(changes if r not in TEXT_BASELINES else {})) for r in recipes]  # validate first
     _writable(out)
     t = text_task(task, pretrained=pretrained, backbone=backbone, device=device)
-    for b in budgets:  # fail before any training on a budget the pool cannot give
-        t.subset(b, 0)
+    built = [t.get_recipe(r) for r in recipes]
+    built = [r if isinstance(r, Baseline) or not steps else r.replace(steps=steps) for r in built]
+    t.check(built, budgets)  # every argument, before any baseline or training runs (and before results.partial.csv)
     partial = Path(out) / "results.partial.csv"  # grows run by run, so a long comparison can be read (or resumed by hand)
     partial.unlink(missing_ok=True)
 
@@ -69,7 +69,7 @@ def compare_text_command(*, task: str = "genre", budgets=(30, 100, 300, 1000), s
 
         pd.DataFrame([row]).to_csv(partial, mode="a", header=not partial.exists(), index=False)
 
-    results = compare(t, built, list(budgets), seeds, domain="text", progress=not quiet, on_result=on_result)
+    results = compare(t, built, list(budgets), seeds, progress=not quiet, on_result=on_result)
     paths = write_results(results, out, f"compare text on {task} ({backbone})")
     print(markdown_table(results))
     print("\nwrote " + ", ".join(str(p) for p in paths.values()))

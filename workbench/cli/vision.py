@@ -80,16 +80,11 @@ def cmd_compare_vision(args) -> int:
     from ..pretrain.vision import resolve_pretrained
     from ..report.writing import write_comparison, writable_dir
     from ..tasks.vision import VisionTask
-    from ..train.recipe import get_recipe
 
     writable_dir(args.out)
-    changes = {"steps": args.steps} if args.steps else {}
-    recipes = [get_recipe(r, "vision", **changes) for r in args.recipes]  # validate names before any training
     task = VisionTask(args.target, device=args.device)
-    for b in args.budgets:  # validate budgets against the pool before any training
-        from ..data.subsets import balanced_subset
-
-        balanced_subset(task.pool_labels, b, 0)
+    changes = {"steps": args.steps} if args.steps else {}
+    recipes = task.check([task.get_recipe(r, **changes) for r in args.recipes], args.budgets)  # before any training
     if any(r.init == "pretrained" for r in recipes):
         task.pretrained = resolve_pretrained(args.pretrained, device=args.device, progress=not args.quiet)
         if task.pretrained.config.in_channels != task.data.pool.images.shape[1]:

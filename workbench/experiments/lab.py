@@ -160,6 +160,7 @@ def forgetting_recipes(steps: int = 200) -> dict[str, tuple[Recipe, float]]:
 def forgetting(task: VisionTask, budget: int = 50, seeds: Sequence[int] = (0, 1), *, steps: int = 200,
                recipes: dict | None = None, progress: bool = False) -> pd.DataFrame:
     """One row per (recipe, seed): target test accuracy and the pretraining task's accuracy before/after."""
+    task.subset(budget, 0)  # a budget the pool cannot give fails before any pretraining
     if task.pretrained is None:
         from ..pretrain.vision import resolve_pretrained
 

@@ -126,12 +126,8 @@ TEXT_RECIPES = {
     "gradual": _TEXT.replace(name="gradual", frozen="backbone", unfreeze_every=30),
     "likelihood": _TEXT.replace(name="likelihood", head="lm", lr=5e-2, backbone_lr=1e-4),
     "random_probe": _TEXT.replace(name="random_probe", init="random", frozen="backbone", lr=3e-3),
-    # Baselines the text tasks run themselves (no transformer is trained): the names are what counts.
-    "tfidf": _TEXT.replace(name="tfidf", init="scratch"),
-    "bow": _TEXT.replace(name="bow", init="scratch"),
-    "zeroshot": _TEXT.replace(name="zeroshot", head="lm"),
 }
-TEXT_BASELINES = ("tfidf", "bow", "zeroshot")
+# The text baselines (tfidf, bow, zeroshot) train no network, so they are not recipes: workbench.tasks.baselines.
 
 RECIPE_BOOKS = {"vision": VISION_RECIPES, "text": TEXT_RECIPES}
 

@@ -7,7 +7,6 @@ picture is replaced at most every ``plot_interval`` seconds (no output is cleare
 """
 from __future__ import annotations
 
-import inspect
 import textwrap
 import threading
 import time
@@ -108,7 +107,7 @@ class TrainPanel(BackgroundRun, RecipePanel):
         self._stop_event = threading.Event()
         self._stop_clicked: float | None = None
         budgets = sorted(set(BUDGETS) | {budget})
-        self.budget = widgets.Dropdown(options=budgets, value=budget, description="labeled images N",
+        self.budget = widgets.Dropdown(options=budgets, value=budget, description=f"labeled {task.budget_unit} N",
                                        style={"description_width": "initial"}, layout=widgets.Layout(width="200px"))
         self.seed = widgets.BoundedIntText(value=seed, min=0, max=10_000, description="seed",
                                            layout=widgets.Layout(width="150px"))
@@ -162,14 +161,12 @@ class TrainPanel(BackgroundRun, RecipePanel):
     def _work(self, recipe: Recipe, budget: int, seed: int) -> None:
         status, problem = "failed", ""
         try:
-            extra = {k: v for k, v in (("log_every", self.log_every), ("eval_every", self.eval_every))
-                     if k in inspect.signature(self.task.run).parameters}  # tasks that predate these options
             self.result = self.task.run(recipe, budget, seed, callbacks=[_Live(self)], stop_event=self._stop_event,
-                                        **extra)
+                                        log_every=self.log_every, eval_every=self.eval_every)
             r = self.result
             how = "stopped" if self.stop_reason else "done"
-            status = (f"{how} at step {r.steps}/{recipe.steps} after {r.seconds:.1f} s: test accuracy "
-                      f"{100 * r.score:.1f}% (model and history kept in panel.result)")
+            status = (f"{how} at step {r.steps}/{recipe.steps} after {r.seconds:.1f} s: test "
+                      f"{self.task.metric} {r.score:.3f} (model and history kept in panel.result)")
         except Exception as err:  # shown as one line; the kernel keeps running
             problem = one_line(err)
         finally:
