@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..choices import LAB_EXPERIMENTS
 from ..data.store import atomic_write
 from ..experiments import lab
 from ..report.writing import writable_dir
 
-EXPERIMENTS = ("forgetting", "overfitting", "augmentation", "sensitivity", "cost")
+EXPERIMENTS = tuple(LAB_EXPERIMENTS)
 DEFAULT_LRS = (1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 
 
@@ -44,12 +45,11 @@ def check_budget(task, experiment: str, budget: int | None) -> None:
 
 def _task(experiment: str, budget: int | None, device=None):
     """The vision task, its budget checked first, then (cached, or ~90 s of) pretraining."""
-    from ..pretrain.vision import resolve_pretrained
     from ..tasks.vision import VisionTask
 
     task = VisionTask("mnist5k", device=device)
     check_budget(task, experiment, budget)
-    task.pretrained = resolve_pretrained(device=device, progress=True)
+    task.load_pretrained(progress=True)
     return task
 
 
@@ -129,12 +129,11 @@ def _text_forgetting(out: Path, *, seeds: int, budget: int | None, steps: int | 
     matplotlib.use("Agg", force=False)
     from ..report import lab_figures as P
     from ..experiments.lab_text import text_forgetting
-    from ..pretrain.text import pretrained_lm
     from ..tasks.text import GenreTask
 
     task = GenreTask(device=device)
     task.subset(budget or 100, 0)  # the budget fits the pool before any pretraining
-    task.pretrained = pretrained_lm(device=device, progress=not quiet)
+    task.load_pretrained(progress=not quiet)
     df = text_forgetting(task, budget or 100, list(range(seeds)), progress=not quiet, **({"steps": steps} if steps else {}))
     paths = {"results": _save_csv(df, out / "forgetting_text.csv"),
              "tradeoff": _save_fig(P.text_forgetting_tradeoff(df), out / "forgetting_text_tradeoff.png")}

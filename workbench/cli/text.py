@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import WorkbenchError
-from ..experiments.compare import compare, markdown_table
 
+# The defaults of ``workbench compare text`` (the parser reads them from here)
+TEXT_BUDGETS = (30, 100, 300, 1000)
+TEXT_SEEDS = 3
 TEXT_COMPARE_DEFAULTS = {
     "genre": ["scratch", "probe", "finetune", "tfidf"],
     "shuffled": ["bow", "tfidf", "zeroshot", "scratch", "scratch_lm", "probe", "finetune", "likelihood"],
@@ -47,12 +49,13 @@ def pretrain_text_command(*, objective: str = "clm", tokenizer: str = "bpe", bud
     return m
 
 
-def compare_text_command(*, task: str = "genre", budgets=(30, 100, 300, 1000), seeds=3, recipes=None, out: str = "runs/compare-text",
+def compare_text_command(*, task: str = "genre", budgets=TEXT_BUDGETS, seeds=TEXT_SEEDS, recipes=None, out: str = "runs/compare-text",
                          pretrained: str | None = None, backbone: str = "tiny", steps: int | None = None, device=None,
                          quiet: bool = False):
     """Run ``recipes`` on ``task`` over ``budgets`` x ``seeds``; write results.csv, summary.md and plots to ``out``."""
     from ..tasks.text import text_task
 
+    from ..experiments.compare import compare, markdown_table
     from ..tasks.baselines import Baseline
 
     recipes = list(recipes or TEXT_COMPARE_DEFAULTS.get(task, ["scratch", "finetune"]))
@@ -99,5 +102,7 @@ def write_results(results, out, title: str) -> dict:
         out = _writable(out)
         paths = {"results": out / "results.csv", "summary": out / "summary.md"}
         results.to_csv(paths["results"], index=False)
+        from ..experiments.compare import markdown_table
+
         paths["summary"].write_text(f"# {title}\n\n{markdown_table(results)}\n")
         return paths

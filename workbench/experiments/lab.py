@@ -162,9 +162,7 @@ def forgetting(task: VisionTask, budget: int = 50, seeds: Sequence[int] = (0, 1)
     """One row per (recipe, seed): target test accuracy and the pretraining task's accuracy before/after."""
     task.subset(budget, 0)  # a budget the pool cannot give fails before any pretraining
     if task.pretrained is None:
-        from ..pretrain.vision import resolve_pretrained
-
-        task.pretrained = resolve_pretrained(device=task.device)
+        task.load_pretrained()
     pretrained = task.pretrained
     images, labels = glyph_holdout()
     reference = backbone_reference(pretrained)
@@ -460,9 +458,7 @@ def cost(task: VisionTask, budget: int = 100, seeds: Sequence[int] = (0, 1), *, 
     from ..pretrain.vision import PRETRAIN_VISION
 
     if task.pretrained is None:
-        from ..pretrain.vision import resolve_pretrained
-
-        task.pretrained = resolve_pretrained(device=task.device)
+        task.load_pretrained()
     rows = []
     # pretraining: per-step cost measured now, times the steps of the cached model's recipe
     train_bank, _ = split_by_font(glyph_bank(62))

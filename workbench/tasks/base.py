@@ -13,6 +13,7 @@ What a task declares, so that callers never guess:
 * ``budget_unit``: what a budget counts ("images", "passages", "tokens"), for labels and messages.
 * ``recipes`` / ``baselines``: the names this task runs; :meth:`get_recipe` resolves one.
 * :meth:`check`: every argument of a comparison, checked before any training.
+* :meth:`load_pretrained`: the one place the task resolves the model it fine-tunes from.
 """
 from __future__ import annotations
 
@@ -101,6 +102,12 @@ class Task(ABC):
         check_choice("recipe", recipe, [*self.recipes, *self.baselines])
         found = self.recipes[recipe]
         return found.replace(**changes) if changes else found
+
+    def load_pretrained(self, source=None, *, progress: bool = True):
+        """Resolve the pretrained model the task fine-tunes from (a value, a checkpoint folder, or the cache,
+        trained first if missing) and keep it; tasks without one return None. Called on first use, or early
+        by a caller that wants the (slow) pretraining to happen at a moment of its choosing."""
+        return None
 
     # -- checking a plan before any work -----------------------------------------------------------------
     def check(self, recipes: Sequence[str | Recipe | Baseline], budgets: Sequence[int]) -> list[Recipe | Baseline]:

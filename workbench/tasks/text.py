@@ -27,7 +27,8 @@ from ..data.shakespeare import GENRES, play_texts, plays
 from ..data.subsets import balanced_subset
 from ..data.text import class_batches, pad_sequences
 from ..device import pick_device, seed_everything
-from ..errors import WorkbenchError
+from ..choices import BACKBONES, TEXT_TASKS as TEXT_TASK_NAMES, pooling_of
+from ..errors import WorkbenchError, check_choice
 from ..models.text import TinyClassifier, classifier_config
 from ..train.recipe import TEXT_RECIPES, Recipe
 from .base import Task, data_seed
@@ -87,6 +88,7 @@ class TextTask(Task):
     paired = False
 
     def __init__(self, pretrained=None, backbone: str = "tiny", device=None, test_size: int | None = None):
+        check_choice("backbone", backbone, BACKBONES)
         self.backbone = backbone
         self._pretrained = pretrained
         self.device = pick_device(device)
@@ -131,22 +133,32 @@ class TextTask(Task):
         return torch.nonzero(torch.isin(self.pool.groups, pairs)).flatten()
 
     # -- the pretrained language model -------------------------------------------------------------------
-    @property
-    def pretrained(self):
-        """The pretrained backbone: a PretrainedText (tiny GPT + tokenizer) or the MiniLM bundle."""
-        if self._pretrained is None:
+    def load_pretrained(self, source=None, *, progress: bool = True):
+        """Resolve the backbone this task fine-tunes (the one place a text task does it): ``source`` (or the one
+        given at construction) is a PretrainedText or a checkpoint folder; none means the cached tiny LM
+        (pretrained first if missing) or, for ``backbone="minilm"``, the MiniLM extra."""
+        source = self._pretrained if source is None else source
+        if source is None:
             if self.backbone == "minilm":
                 from ..models.minilm import load_minilm
 
-                self._pretrained = load_minilm()
+                source = load_minilm()
             else:
                 from ..pretrain.text import pretrained_lm
 
-                self._pretrained = pretrained_lm(device=self.device)
-        elif isinstance(self._pretrained, (str,)) or hasattr(self._pretrained, "__fspath__"):
+                source = pretrained_lm(device=self.device, progress=progress)
+        elif isinstance(source, str) or hasattr(source, "__fspath__"):
             from ..pretrain.text import load_pretrained_text
 
-            self._pretrained = load_pretrained_text(self._pretrained)
+            source = load_pretrained_text(source)
+        self.pretrained = source
+        return source
+
+    @property
+    def pretrained(self):
+        """The pretrained backbone: a PretrainedText (tiny GPT + tokenizer) or the MiniLM bundle (resolved on first use)."""
+        if self._pretrained is None or isinstance(self._pretrained, str) or hasattr(self._pretrained, "__fspath__"):
+            self.load_pretrained()
         return self._pretrained
 
     @pretrained.setter
@@ -172,7 +184,7 @@ class TextTask(Task):
     def build_model(self, recipe: Recipe, seed: int, train_idx: torch.Tensor | None = None) -> nn.Module:
         """The same architecture for every recipe; only the starting weights differ (a fair comparison)."""
         k = len(self.classes)
-        pooling = "mean" if recipe.head == "linear" else recipe.head
+        pooling = pooling_of(recipe.head)
         gen = torch.Generator().manual_seed(data_seed(seed) + 1)
         if self.backbone == "minilm":
             from ..models.minilm import minilm_classifier
@@ -366,11 +378,10 @@ class ShuffledTask(TextTask):
         return float((loss[labels == 1] < loss[labels == 0]).mean())
 
 
-TEXT_TASKS = {"genre": GenreTask, "shuffled": ShuffledTask}
+TEXT_TASKS = {cls.name: cls for cls in (GenreTask, ShuffledTask)}
+assert tuple(TEXT_TASKS) == tuple(TEXT_TASK_NAMES), "workbench.choices.TEXT_TASKS names the text tasks"
 
 
 def text_task(name: str, **kw) -> TextTask:
-    from ..errors import check_choice
-
     check_choice("task", name, TEXT_TASKS)
     return TEXT_TASKS[name](**kw)

@@ -12,7 +12,7 @@ from ..data.digits import load_target
 from ..data.images import TargetTask
 from ..data.subsets import balanced_subset
 from ..device import pick_device, seed_everything
-from ..errors import check_choice
+from ..errors import WorkbenchError, check_choice
 from ..models.cnn import CNNConfig, SmallCNN
 from ..train.metrics import accuracy
 from ..train.recipe import VISION_RECIPES, Recipe
@@ -36,6 +36,18 @@ class VisionTask(Task):
     def pool_labels(self) -> torch.Tensor:
         return self.data.pool.labels
 
+    def load_pretrained(self, source=None, *, progress: bool = True) -> SmallCNN:
+        """Resolve the CNN this task fine-tunes (the one place the vision side does it): ``source`` (or the one given
+        at construction) is a model or a checkpoint folder; none means the cached CNN, pretrained first if missing."""
+        from ..pretrain.vision import resolve_pretrained
+
+        source = self.pretrained if source is None else source
+        model = resolve_pretrained(source, device=self.device, progress=progress)
+        if model.config.in_channels != self.data.pool.images.shape[1]:
+            raise WorkbenchError("the pretrained model and the target have different channel counts; use a grey-scale target")
+        self.pretrained = model
+        return model
+
     def subset(self, budget: int, seed: int) -> torch.Tensor:
         """A class-balanced draw of ``budget`` pool images (the same for every recipe at one seed)."""
         return balanced_subset(self.pool_labels, budget, seed)
@@ -50,10 +62,8 @@ class VisionTask(Task):
         k = self.data.num_classes
         gen = torch.Generator().manual_seed(data_seed(seed) + 1)
         if recipe.init == "pretrained":
-            if self.pretrained is None:
-                from ..pretrain.vision import resolve_pretrained  # on first use: a comparison of scratch never pretrains
-
-                self.pretrained = resolve_pretrained(device=self.device)
+            if self.pretrained is None:  # on first use: a comparison of scratch never pretrains
+                self.load_pretrained()
             model = copy.deepcopy(self.pretrained)
             model.replace_head(k, generator=gen)
             return model

@@ -9,12 +9,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, fields
 
+from ..choices import HEADS
 from ..errors import WorkbenchError, check_choice, check_positive
 
 SCHEDULES = ("constant", "step", "cosine", "warmup_cosine", "linear", "onecycle")
 INITS = ("pretrained", "scratch", "random")  # random: a randomly initialised copy (the probe control)
 BN_POLICIES = ("frozen", "train")
-HEADS = ("linear", "mean", "last", "lm")
 MAX_LR = 10.0
 
 
@@ -111,8 +111,7 @@ VISION_RECIPES = {
 }
 
 # Text: fine-tuning the tiny transformer (or MiniLM) on passages. 150 AdamW steps, batch 16, 10% warm-up then
-# cosine, wd 0.01, clip 1, no label smoothing. ``head`` is the pooling: mean (measured better than last),
-# last, or lm (logits are an affine function of the passage's LM loss: the likelihood recipe).
+# cosine, wd 0.01, clip 1, no label smoothing. ``head`` is the pooling (workbench.choices.POOLINGS says what each reads).
 _TEXT = Recipe(name="finetune", lr=5e-4, schedule="warmup_cosine", warmup=0.1, steps=150, batch_size=16,
                weight_decay=0.01, label_smoothing=0.0, augment="none", head="mean", clip_grad=1.0)
 TEXT_RECIPES = {

@@ -51,8 +51,8 @@ class Playground(widgets.VBox):
 def playground(task=None, recipe: str | Recipe = "discriminative", **kw) -> Playground:
     """The playground on ``task`` (default: the vision task with the cached pretrained CNN)."""
     if task is None:
-        from ..pretrain.vision import pretrained_cnn
         from ..tasks.vision import VisionTask
 
-        task = VisionTask(pretrained=pretrained_cnn(progress=False).model)
+        task = VisionTask()
+        task.load_pretrained(progress=False)
     return Playground(task, recipe, **kw)
