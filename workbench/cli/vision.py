@@ -5,8 +5,6 @@ import os
 import sys
 import time
 
-from ..errors import WorkbenchError
-
 DEMO_BUDGETS = (10, 20, 50, 100)
 DEMO_SEEDS = {10: 5, 20: 5, "default": 2}
 DEMO_RECIPES = ("scratch", "probe", "discriminative")
