@@ -171,3 +171,19 @@ def test_a_lower_is_better_task_conforms_and_gains_follow_its_direction():
     assert g.gain == pytest.approx((m - s).mean())  # a lower error than the baseline is a positive gain
     assert g.wins == int((s < m).sum())
     assert "mse (lower is better)" in markdown_table(results, "mean")
+
+
+def test_panels_take_names_metric_and_budget_unit_from_the_task():
+    """No vision assumptions in the panels: a lower-is-better task counted in points drives them too."""
+    from workbench.widgets.compare import ComparePanel
+    from workbench.widgets.train import TrainPanel
+
+    task = ToyRegression()
+    panel = ComparePanel(task, recipes=("scratch", "mean"), budgets=(20,), seeds=2, steps=10)
+    assert set(panel.recipes.options) == {"yours", "scratch", "slow", "mean"}
+    assert [r.name for r in panel.chosen_recipes()] == ["scratch", "mean"]
+    panel.baseline.value = "mean"
+    panel.run()
+    assert panel.wait(60) and len(panel.results) == 4, panel.message.value
+    assert "mse, positive = better" in panel.gain_table.value and "labeled points" in panel.gain_table.value
+    assert TrainPanel(task, budget=20).budget.description == "labeled points N"
