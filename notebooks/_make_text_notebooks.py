@@ -199,7 +199,7 @@ features already give) and `tfidf`.""",
     """
 N, SEEDS = 100, 3
 recipes = [get_recipe(r, "text", steps=60) for r in ("scratch", "probe", "finetune", "random_probe")] + ["tfidf"]
-genre_results = compare(genre, recipes, [N], SEEDS, domain="text", progress=False)
+genre_results = compare(genre, recipes, [N], SEEDS, progress=False)
 figures.score_bars(genre_results, chance=1 / 3);
 display(summarize(genre_results).round(3))
 display(paired_gains(genre_results).round(3))
@@ -237,7 +237,7 @@ transformer from random init with each of the two heads (the better one counts a
 `zeroshot` only fits one threshold on the pretrained LM's loss.""",
     """
 recipes = ["bow", "tfidf", "zeroshot"] + [get_recipe(r, "text", steps=60) for r in ("scratch", "scratch_lm", "finetune", "likelihood")]
-shuffled_results = compare(shuffled, recipes, [N], SEEDS, domain="text", progress=False)
+shuffled_results = compare(shuffled, recipes, [N], SEEDS, progress=False)
 figures.score_bars(shuffled_results, chance=0.5);
 display(summarize(shuffled_results).round(3))
 """,
@@ -306,8 +306,8 @@ if HAVE_MINILM:
     tiny_task = GenreTask(pretrained=pretrained_lm(), test_per_class=60)
     mini_task = GenreTask(pretrained=minilm, backbone="minilm", test_per_class=60)
     recipes = [get_recipe("probe", "text", steps=60), get_recipe("finetune", "text", steps=30, lr=5e-5, batch_size=8)]
-    tiny = compare(tiny_task, recipes + ["tfidf"], [N], SEEDS, domain="text", progress=False).assign(backbone="tiny GPT")
-    mini = compare(mini_task, recipes, [N], SEEDS, domain="text", progress=False).assign(backbone="MiniLM")
+    tiny = compare(tiny_task, recipes + ["tfidf"], [N], SEEDS, progress=False).assign(backbone="tiny GPT")
+    mini = compare(mini_task, recipes, [N], SEEDS, progress=False).assign(backbone="MiniLM")
     both = pd.concat([tiny, mini])
     display(both.pivot_table(index="recipe", columns="backbone", values="score"))
     t = both.set_index(["backbone", "recipe"]).score

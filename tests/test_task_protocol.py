@@ -152,6 +152,8 @@ def test_genre_task_conforms(tiny_lm):
 
     task = GenreTask(pretrained=tiny_lm, device="cpu", test_per_class=10)
     assert task.metrics == {"macro_f1": True, "accuracy": True} and "zeroshot" not in task.baselines
+    with pytest.raises(WorkbenchError, match="the zeroshot baseline does not apply to genre; its baselines: tfidf, bow"):
+        task.check(["scratch", "zeroshot"], [6])
     check_task(task, [task.get_recipe("scratch", steps=2, batch_size=6), "tfidf"], 6, 9)
 
 

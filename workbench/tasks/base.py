@@ -29,7 +29,7 @@ from torch import nn
 from ..errors import WorkbenchError, check_choice
 from ..train.loop import fit
 from ..train.recipe import Recipe
-from .baselines import Baseline
+from .baselines import BASELINES, Baseline
 
 
 @dataclass
@@ -99,6 +99,9 @@ class Task(ABC):
             return recipe.replace(**changes) if changes else recipe
         if recipe in self.baselines:
             return self.baselines[recipe]
+        if recipe in BASELINES and recipe not in self.recipes:
+            have = ", ".join(self.baselines) or "none"
+            raise WorkbenchError(f"the {recipe} baseline does not apply to {self.name}; its baselines: {have}")
         check_choice("recipe", recipe, [*self.recipes, *self.baselines])
         found = self.recipes[recipe]
         return found.replace(**changes) if changes else found
