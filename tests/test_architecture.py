@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "workbench"
 #: the layers below presentation: they return tidy data, never figures or widgets
-LOWER = ("data", "models", "train", "pretrain", "tasks", "experiments", "device.py", "errors.py", "paths.py")
+LOWER = ("data", "models", "train", "pretrain", "tasks", "experiments", "device.py", "errors.py", "paths.py", "choices.py")
 DRAWING = ("matplotlib.pyplot", "ipywidgets", "IPython")
 
 
@@ -47,3 +47,25 @@ def test_every_public_name_resolves():
 
     missing = [n for n in workbench.__all__ if getattr(workbench, n, None) is None]
     assert not missing, missing
+
+
+def test_each_name_a_user_types_has_one_home():
+    """The registries are keyed by workbench.choices, and the parser offers exactly those names."""
+    from workbench import choices
+    from workbench.cli.main import build_parser
+    from workbench.models import minilm, text as text_models
+    from workbench.pretrain import text as pretrain_text
+    from workbench.tasks.text import TEXT_TASKS
+    from workbench.train.recipe import HEADS
+
+    assert tuple(TEXT_TASKS) == tuple(choices.TEXT_TASKS)
+    assert text_models.POOLINGS is choices.POOLINGS and HEADS is choices.HEADS
+    assert set(minilm.ENCODER_POOLINGS) == set(choices.POOLINGS) - {"lm"}
+    assert pretrain_text.OBJECTIVES is choices.OBJECTIVES and pretrain_text.TOKENIZERS is choices.TOKENIZERS
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices
+    text_cmd = next(a for a in sub["compare"]._actions if a.dest == "domain").choices["text"]
+    offered = {a.dest: tuple(a.choices) for a in text_cmd._actions if a.choices}
+    assert offered == {"task": tuple(choices.TEXT_TASKS), "backbone": tuple(choices.BACKBONES)}
+    lab = next(a for a in sub["lab"]._actions if a.dest == "domain").choices
+    assert tuple(lab) == tuple(choices.LAB_EXPERIMENTS)

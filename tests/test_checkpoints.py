@@ -81,18 +81,26 @@ def test_a_failed_save_leaves_the_previous_checkpoint(tmp_path, tiny_cnn, monkey
 
 
 def test_a_process_killed_mid_save_leaves_a_loadable_checkpoint(tmp_path):
-    """Really kill a subprocess while it saves again and again; the folder must always load."""
+    """Really kill a subprocess while it saves again and again; the folder must always load one whole save.
+
+    Save ``i`` writes ``metrics.v = i`` and fills the first weight tensor with ``i``, so a folder mixing two
+    saves (new weights, old metadata) shows; and ``v`` is the last save the child reported done, or the one after.
+    """
     code = f"""
 import torch, sys
 from workbench.models.cnn import SmallCNN
 from workbench.train.checkpoints import save_checkpoint
 m = SmallCNN()
+first = next(m.parameters())
 save_checkpoint({str(tmp_path / 'ck')!r}, m, metrics={{'v': 0}})
 print('ready', flush=True)
 i = 0
 while True:
     i += 1
+    with torch.no_grad():
+        first.fill_(i)
     save_checkpoint({str(tmp_path / 'ck')!r}, m, metrics={{'v': i}})
+    print(i, flush=True)
 """
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
@@ -101,8 +109,12 @@ while True:
     time.sleep(1.5)
     proc.kill()
     proc.wait()
+    done = [int(line) for line in proc.stdout.read().split()]
     model, meta = load_checkpoint(tmp_path / "ck")
-    assert meta["metrics"]["v"] >= 0 and isinstance(model, SmallCNN)
+    v = meta["metrics"]["v"]
+    assert done, "the child finished no save in 1.5 s"
+    assert v in (done[-1], done[-1] + 1) and isinstance(model, SmallCNN)
+    assert torch.all(next(model.parameters()) == v)  # weights and metadata come from the same save
 
 
 def test_a_text_checkpoint_records_the_recipe_that_ran_and_its_seed(tmp_path):

@@ -45,13 +45,25 @@ def test_a_real_process_exits_2_with_one_line_on_stderr():
     assert res.stderr.strip() == "workbench: error: unknown recipe 'nope'; choose one of: scratch, probe, finetune, partial, discriminative, gradual"
 
 
-def test_recipes_lists_every_shipped_recipe(capsys):
+def test_recipes_lists_each_book_and_the_baselines_apart(capsys):
     from workbench.cli.main import main
 
     assert main(["recipes"]) == 0
     out = capsys.readouterr().out
-    for name in ("scratch", "probe", "finetune", "partial", "discriminative", "gradual"):
-        assert name in out
+    sections, current = {}, None
+    for line in out.splitlines():
+        if line.startswith("["):
+            current = line.strip("[]")
+            sections[current] = []
+        elif line.strip():
+            sections[current].append(line.split()[0])
+    assert list(sections) == ["vision", "text", "baselines (no training)"]
+    vision, text = set(sections["vision"]), set(sections["text"])
+    assert vision == {"scratch", "probe", "finetune", "partial", "discriminative", "gradual"}
+    assert {"likelihood", "scratch_lm", "finetune_last", "random_probe"} <= text - vision  # text-only recipes
+    assert not vision - text  # every vision name has a text counterpart, so the difference is what matters
+    assert sections["baselines (no training)"] == ["tfidf", "bow", "zeroshot"]
+    assert not {"tfidf", "bow", "zeroshot"} & (vision | text)
 
 
 def test_compare_writes_tidy_results_plots_and_summary(tmp_path, quick_pretrained):
@@ -64,4 +76,8 @@ def test_compare_writes_tidy_results_plots_and_summary(tmp_path, quick_pretraine
     assert len(df) == 8 and set(df.metric) == {"accuracy"} and df.score.between(0, 1).all()
     assert (out / "score_vs_budget.png").stat().st_size > 10_000 and (out / "paired_gain.png").exists()
     assert "Paired gain over scratch" in (out / "summary.md").read_text()
+    import json
+
+    recipes = json.loads((out / "recipes.json").read_text())
+    assert set(recipes) == {"scratch", "probe"} and {r["steps"] for r in recipes.values()} == {15}
     assert "wins" in res.stdout

@@ -150,7 +150,7 @@ probe_vs_tfidf
 
 # %%
 recipes = [get_recipe(r, "text", steps=STEPS) for r in ("scratch", "probe", "finetune", "random_probe")] + ["tfidf"]
-genre_results = compare(genre, recipes, [N], SEEDS, domain="text", progress=False)
+genre_results = compare(genre, recipes, [N], SEEDS, progress=False)
 figures.score_bars(genre_results, chance=1 / 3);
 display(summarize(genre_results).round(3))
 display(paired_gains(genre_results).round(3))
@@ -225,7 +225,7 @@ lik_gain
 
 # %%
 recipes = ["bow", "tfidf", "zeroshot"] + [get_recipe(r, "text", steps=STEPS) for r in ("scratch", "scratch_lm", "finetune", "likelihood")]
-shuffled_results = compare(shuffled, recipes, [N], SEEDS, domain="text", progress=False)
+shuffled_results = compare(shuffled, recipes, [N], SEEDS, progress=False)
 figures.score_bars(shuffled_results, chance=0.5);
 display(summarize(shuffled_results).round(3))
 

@@ -147,8 +147,8 @@ if HAVE_MINILM:
     mini_task = GenreTask(pretrained=minilm, backbone="minilm", test_per_class=size(60, smoke=20))
     recipes = [get_recipe("probe", "text", steps=size(60, smoke=3), head=pooling),
                get_recipe("finetune", "text", steps=size(30, smoke=2), lr=5e-5, batch_size=8, head=pooling)]
-    tiny = compare(tiny_task, recipes + ["tfidf"], [N], SEEDS, domain="text", progress=False).assign(backbone="tiny GPT")
-    mini = compare(mini_task, recipes, [N], SEEDS, domain="text", progress=False).assign(backbone="MiniLM")
+    tiny = compare(tiny_task, recipes + ["tfidf"], [N], SEEDS, progress=False).assign(backbone="tiny GPT")
+    mini = compare(mini_task, recipes, [N], SEEDS, progress=False).assign(backbone="MiniLM")
     both = pd.concat([tiny, mini])
     display(both.pivot_table(index="recipe", columns="backbone", values="score"))
     scores = both.pivot_table(index=["backbone", "seed"], columns="recipe", values="score")

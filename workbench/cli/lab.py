@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..choices import LAB_EXPERIMENTS
 from ..data.store import atomic_write
 from ..experiments import lab
 from ..report.writing import writable_dir
 
-EXPERIMENTS = ("forgetting", "overfitting", "augmentation", "sensitivity", "cost")
+EXPERIMENTS = tuple(LAB_EXPERIMENTS)
 DEFAULT_LRS = (1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 
 
@@ -29,12 +30,26 @@ def _save_fig(fig, path: Path) -> Path:
     return path
 
 
-def _task(device=None):
-    from ..pretrain.vision import resolve_pretrained
+#: each experiment's labeled budgets when --budget is not given (the overfitting curves use the first)
+DEFAULT_BUDGETS = {"forgetting": (50,), "overfitting": (20, 50), "augmentation": (20,), "sensitivity": (50,), "cost": (100,)}
+
+
+def check_budget(task, experiment: str, budget: int | None) -> None:
+    """Fail at once, before any pretraining, on a budget the experiment cannot use (below the class count,
+    above the pool, too small to carve a validation split from)."""
+    for b in (budget,) if budget else DEFAULT_BUDGETS[experiment]:
+        idx = task.subset(b, 0)
+        if experiment == "overfitting" and (budget or b == DEFAULT_BUDGETS["overfitting"][1]):
+            lab.carve_validation(task.pool_labels, idx, 0.2, 0)
+
+
+def _task(experiment: str, budget: int | None, device=None):
+    """The vision task, its budget checked first, then (cached, or ~90 s of) pretraining."""
     from ..tasks.vision import VisionTask
 
     task = VisionTask("mnist5k", device=device)
-    task.pretrained = resolve_pretrained(device=device, progress=True)
+    check_budget(task, experiment, budget)
+    task.load_pretrained(progress=True)
     return task
 
 
@@ -59,7 +74,7 @@ def lab_command(experiment: str, *, out: str | Path, seeds: int = 3, budget: int
     out = writable_dir(out)
     if text:
         return _text_forgetting(out, seeds=seeds, budget=budget, steps=steps, device=device, quiet=quiet)
-    task = _task(device)
+    task = _task(experiment, budget, device)
     seed_list = list(range(seeds))
     kw = {"steps": steps} if steps else {}
     paths: dict[str, Path] = {}
@@ -114,10 +129,11 @@ def _text_forgetting(out: Path, *, seeds: int, budget: int | None, steps: int | 
     matplotlib.use("Agg", force=False)
     from ..report import lab_figures as P
     from ..experiments.lab_text import text_forgetting
-    from ..pretrain.text import pretrained_lm
     from ..tasks.text import GenreTask
 
-    task = GenreTask(pretrained=pretrained_lm(device=device, progress=not quiet), device=device)
+    task = GenreTask(device=device)
+    task.subset(budget or 100, 0)  # the budget fits the pool before any pretraining
+    task.load_pretrained(progress=not quiet)
     df = text_forgetting(task, budget or 100, list(range(seeds)), progress=not quiet, **({"steps": steps} if steps else {}))
     paths = {"results": _save_csv(df, out / "forgetting_text.csv"),
              "tradeoff": _save_fig(P.text_forgetting_tradeoff(df), out / "forgetting_text_tradeoff.png")}

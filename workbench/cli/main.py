@@ -17,8 +17,11 @@ import os
 import sys
 import time
 
+from ..choices import BACKBONES, LAB_EXPERIMENTS, OBJECTIVES, TEXT_TASKS, TOKENIZERS
 from ..errors import WorkbenchError
-from .vision import cmd_compare_vision, cmd_demo, cmd_pretrain_vision
+from ..tasks.baselines import BASELINES
+from .text import TEXT_BUDGETS, TEXT_COMPARE_DEFAULTS, TEXT_SEEDS
+from .vision import VISION_BUDGETS, VISION_RECIPES, VISION_SEEDS, cmd_compare_vision, cmd_demo, cmd_pretrain_vision
 
 def _int_list(text: str) -> list[int]:
     try:
@@ -86,6 +89,11 @@ def _float_list(text: str) -> list[float]:
     return values
 
 
+def _described(choices: dict[str, str]) -> str:
+    """``name: what it is`` for each choice, for a flag's help."""
+    return "; ".join(f"{k}: {v}" for k, v in choices.items())
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: WORKBENCH_DEVICE or the best available)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -110,8 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(pv)
 
     pt = pre_sub.add_parser("text", help="the tiny transformer on Shakespeare's training plays")
-    pt.add_argument("--objective", choices=("clm", "mlm"), default="clm", help="clm: next token (GPT); mlm: masked tokens (BERT)")
-    pt.add_argument("--tokenizer", choices=("char", "bpe"), default="bpe", help="characters or byte-level BPE (vocab 2048)")
+    pt.add_argument("--objective", choices=tuple(OBJECTIVES), default="clm", help=_described(OBJECTIVES))
+    pt.add_argument("--tokenizer", choices=tuple(TOKENIZERS), default="bpe", help=_described(TOKENIZERS))
     budget = pt.add_mutually_exclusive_group()
     budget.add_argument("--budget-seconds", type=float, default=None, help="train for about this many seconds (sets the steps)")
     budget.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps (default 1600 bpe, 2000 char)")
@@ -123,9 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_ = sub.add_parser("compare", help="compare recipes across labeled budgets and seeds")
     cmp_sub = cmp_.add_subparsers(dest="domain", required=True, metavar="DOMAIN")
     cv = cmp_sub.add_parser("vision", help="fine-tune the CNN on real handwritten digits")
-    cv.add_argument("--budgets", type=_int_list, default=[10, 20, 50, 100, 500], help="labeled examples in total, e.g. 10,20,50")
-    cv.add_argument("--seeds", type=_seeds, default=5, help="seed count, or per budget: 10=10,20=10,default=3")
-    cv.add_argument("--recipes", type=_name_list, default=["scratch", "probe", "finetune", "discriminative"])
+    cv.add_argument("--budgets", type=_int_list, default=list(VISION_BUDGETS), help="labeled images in total, e.g. 10,20,50")
+    cv.add_argument("--seeds", type=_seeds, default=VISION_SEEDS, help="seed count, or per budget: 10=10,20=10,default=3")
+    cv.add_argument("--recipes", type=_name_list, default=list(VISION_RECIPES), help=f"default {','.join(VISION_RECIPES)}")
     cv.add_argument("--target", default="mnist5k", help="mnist5k (default), sklearn-digits, an online dataset, or folder:PATH")
     cv.add_argument("--pretrained", default=None, help="checkpoint folder to fine-tune from (default: the cached model)")
     cv.add_argument("--steps", type=_positive_int, default=None, help="override every recipe's step count (quick runs)")
@@ -133,12 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(cv)
 
     ct = cmp_sub.add_parser("text", help="fine-tune the tiny transformer (or MiniLM) on a Shakespeare task")
-    ct.add_argument("--task", choices=("genre", "shuffled"), default="genre", help="genre (macro-F1) or real vs shuffled (accuracy)")
-    ct.add_argument("--budgets", type=_int_list, default=[30, 100, 300, 1000], help="labeled passages in total, e.g. 30,100,300")
-    ct.add_argument("--seeds", type=_seeds, default=3, help="seed count, or per budget: 30=5,default=3")
+    ct.add_argument("--task", choices=tuple(TEXT_TASKS), default="genre", help=_described(TEXT_TASKS))
+    ct.add_argument("--budgets", type=_int_list, default=list(TEXT_BUDGETS), help="labeled passages in total, e.g. 30,100,300")
+    ct.add_argument("--seeds", type=_seeds, default=TEXT_SEEDS, help="seed count, or per budget: 30=5,default=3")
     ct.add_argument("--recipes", type=_name_list, default=None,
-                    help="recipes and baselines (tfidf, bow, zeroshot); default genre: scratch,probe,finetune,tfidf")
-    ct.add_argument("--backbone", choices=("tiny", "minilm"), default="tiny", help="the tiny GPT or the optional MiniLM")
+                    help=f"recipes and baselines ({', '.join(BASELINES)}); default "
+                         + "; ".join(f"{t}: {','.join(r)}" for t, r in TEXT_COMPARE_DEFAULTS.items()))
+    ct.add_argument("--backbone", choices=tuple(BACKBONES), default="tiny", help=_described(BACKBONES))
     ct.add_argument("--pretrained", default=None, help="checkpoint folder of a pretrained tiny LM (default: the cached one)")
     ct.add_argument("--steps", type=_positive_int, default=None, help="override every recipe's step count (quick runs)")
     ct.add_argument("--out", default="runs/compare-text")
@@ -150,12 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = sub.add_parser("lab", help="the pitfalls lab: forgetting, overfitting, augmentation, LR sensitivity, cost")
     lab_sub = lab.add_subparsers(dest="domain", required=True, metavar="EXPERIMENT")
-    lab_help = {"forgetting": "glyph accuracy lost by fine-tuning, BN-statistics vs weight drift, what limits it (--text: tiny GPT)",
-                "overfitting": "train/test curves at tiny N; early stopping on a carved validation split vs fixed steps",
-                "augmentation": "none vs light augmentation for fine-tuning and scratch at small N",
-                "sensitivity": "LR x recipe grid over seeds (heatmap) and the LR range test",
-                "cost": "seconds and FLOPs of pretraining vs fine-tuning vs scratch, and the break-even task count"}
-    for name, text in lab_help.items():
+    for name, text in LAB_EXPERIMENTS.items():
         lp = lab_sub.add_parser(name, help=text)
         lp.add_argument("--out", default=f"runs/lab-{name}", help=f"folder for the CSV and plots (default runs/lab-{name})")
         lp.add_argument("--seeds", type=_positive_int, default=3, help="paired seeds 0..n-1 (default 3)")
@@ -197,12 +201,16 @@ def cmd_compare_text(args) -> int:
 
 
 def cmd_recipes(args) -> int:
+    from ..tasks.baselines import BASELINES
     from ..train.recipe import RECIPE_BOOKS
 
     for domain, book in RECIPE_BOOKS.items():
         print(f"[{domain}]")
         for name, recipe in book.items():
             print(f"  {name:15s} {recipe.describe()}")
+    print("[baselines (no training)]")
+    for name, baseline in BASELINES.items():
+        print(f"  {name:15s} {baseline.description}")
     return 0
 
 
@@ -237,7 +245,7 @@ COMMANDS = {
     ("compare", "text"): cmd_compare_text,
     ("recipes", None): cmd_recipes,
     ("prewarm", None): cmd_prewarm,
-    **{("lab", name): cmd_lab for name in ("forgetting", "overfitting", "augmentation", "sensitivity", "cost")},
+    **{("lab", name): cmd_lab for name in LAB_EXPERIMENTS},
 }
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import WorkbenchError
-from ..train.recipe import TEXT_BASELINES, get_recipe
-from ..experiments.compare import compare, markdown_table
 
+# The defaults of ``workbench compare text`` (the parser reads them from here)
+TEXT_BUDGETS = (30, 100, 300, 1000)
+TEXT_SEEDS = 3
 TEXT_COMPARE_DEFAULTS = {
     "genre": ["scratch", "probe", "finetune", "tfidf"],
     "shuffled": ["bow", "tfidf", "zeroshot", "scratch", "scratch_lm", "probe", "finetune", "likelihood"],
@@ -48,19 +49,21 @@ def pretrain_text_command(*, objective: str = "clm", tokenizer: str = "bpe", bud
     return m
 
 
-def compare_text_command(*, task: str = "genre", budgets=(30, 100, 300, 1000), seeds=3, recipes=None, out: str = "runs/compare-text",
+def compare_text_command(*, task: str = "genre", budgets=TEXT_BUDGETS, seeds=TEXT_SEEDS, recipes=None, out: str = "runs/compare-text",
                          pretrained: str | None = None, backbone: str = "tiny", steps: int | None = None, device=None,
                          quiet: bool = False):
     """Run ``recipes`` on ``task`` over ``budgets`` x ``seeds``; write results.csv, summary.md and plots to ``out``."""
     from ..tasks.text import text_task
 
+    from ..experiments.compare import compare, markdown_table
+    from ..tasks.baselines import Baseline
+
     recipes = list(recipes or TEXT_COMPARE_DEFAULTS.get(task, ["scratch", "finetune"]))
-    changes = {"steps": steps} if steps else {}
-    built = [get_recipe(r, "text", **(changes if r not in TEXT_BASELINES else {})) for r in recipes]  # validate first
     _writable(out)
     t = text_task(task, pretrained=pretrained, backbone=backbone, device=device)
-    for b in budgets:  # fail before any training on a budget the pool cannot give
-        t.subset(b, 0)
+    built = [t.get_recipe(r) for r in recipes]
+    built = [r if isinstance(r, Baseline) or not steps else r.replace(steps=steps) for r in built]
+    t.check(built, budgets)  # every argument, before any baseline or training runs (and before results.partial.csv)
     partial = Path(out) / "results.partial.csv"  # grows run by run, so a long comparison can be read (or resumed by hand)
     partial.unlink(missing_ok=True)
 
@@ -69,7 +72,7 @@ def compare_text_command(*, task: str = "genre", budgets=(30, 100, 300, 1000), s
 
         pd.DataFrame([row]).to_csv(partial, mode="a", header=not partial.exists(), index=False)
 
-    results = compare(t, built, list(budgets), seeds, domain="text", progress=not quiet, on_result=on_result)
+    results = compare(t, built, list(budgets), seeds, progress=not quiet, on_result=on_result)
     paths = write_results(results, out, f"compare text on {task} ({backbone})")
     print(markdown_table(results))
     print("\nwrote " + ", ".join(str(p) for p in paths.values()))
@@ -99,5 +102,7 @@ def write_results(results, out, title: str) -> dict:
         out = _writable(out)
         paths = {"results": out / "results.csv", "summary": out / "summary.md"}
         results.to_csv(paths["results"], index=False)
+        from ..experiments.compare import markdown_table
+
         paths["summary"].write_text(f"# {title}\n\n{markdown_table(results)}\n")
         return paths

@@ -5,11 +5,13 @@ import os
 import sys
 import time
 
-from ..errors import WorkbenchError
-
 DEMO_BUDGETS = (10, 20, 50, 100)
 DEMO_SEEDS = {10: 5, 20: 5, "default": 2}
 DEMO_RECIPES = ("scratch", "probe", "discriminative")
+# The defaults of ``workbench compare vision`` (the parser reads them from here)
+VISION_BUDGETS = (10, 20, 50, 100, 500)
+VISION_SEEDS = 5
+VISION_RECIPES = ("scratch", "probe", "finetune", "discriminative")
 
 
 def _print_table(results, out_paths) -> None:
@@ -77,23 +79,15 @@ def cmd_pretrain_vision(args) -> int:
 
 def cmd_compare_vision(args) -> int:
     from ..experiments.compare import compare
-    from ..pretrain.vision import resolve_pretrained
     from ..report.writing import write_comparison, writable_dir
     from ..tasks.vision import VisionTask
-    from ..train.recipe import get_recipe
 
     writable_dir(args.out)
-    changes = {"steps": args.steps} if args.steps else {}
-    recipes = [get_recipe(r, "vision", **changes) for r in args.recipes]  # validate names before any training
     task = VisionTask(args.target, device=args.device)
-    for b in args.budgets:  # validate budgets against the pool before any training
-        from ..data.subsets import balanced_subset
-
-        balanced_subset(task.pool_labels, b, 0)
+    changes = {"steps": args.steps} if args.steps else {}
+    recipes = task.check([task.get_recipe(r, **changes) for r in args.recipes], args.budgets)  # before any training
     if any(r.init == "pretrained" for r in recipes):
-        task.pretrained = resolve_pretrained(args.pretrained, device=args.device, progress=not args.quiet)
-        if task.pretrained.config.in_channels != task.data.pool.images.shape[1]:
-            raise WorkbenchError("the pretrained model and the target have different channel counts; use a grey-scale target")
+        task.load_pretrained(args.pretrained, progress=not args.quiet)
     results = compare(task, recipes, args.budgets, args.seeds, progress=not args.quiet)
     paths = write_comparison(results, args.out, f"compare vision on {task.name}")
     _print_table(results, paths)

@@ -19,7 +19,7 @@ from ..paths import cache_dir
 from .store import atomic_write, load_tensors, save_tensors
 
 SPECIALS = ["<pad>", "<unk>", "<mask>"]
-PAD, UNK, MASK = 0, 1, 2
+PAD, UNK, MASK = (SPECIALS.index(t) for t in ("<pad>", "<unk>", "<mask>"))  # the one home of the special-token ids
 TOKENIZERS = ("char", "bpe")
 TOKENIZER_FILE = "tokenizer.json"
 
@@ -42,6 +42,11 @@ class TextTokenizer:
     @property
     def mask_id(self) -> int:
         return MASK
+
+    @property
+    def special_ids(self) -> list[int]:
+        """Ids of the special tokens (never sampled, never decoded)."""
+        return list(range(len(SPECIALS)))
 
     def encode(self, text: str) -> list[int]:
         return self.tok.encode(text).ids

@@ -1,8 +1,11 @@
 """Compare recipes across labeled-data budgets and paired seeds.
 
-``compare`` returns tidy results, one row per run (recipe, budget, seed, metric, score, seconds).
-``paired_gains`` subtracts the baseline's score on the *same seed* (the same labeled subset, batch
-order and augmentation), which removes most of the luck of the draw that dominates tiny budgets.
+``compare`` returns tidy results, one row per run (recipe, budget, seed, metric, score, seconds), and
+records in ``results.attrs["recipes"]`` every recipe (every field, as trained) and baseline it ran, so
+a results folder says what produced it. ``paired_gains`` subtracts the baseline's score on the *same
+seed* (the same labeled subset, batch order and augmentation), which removes most of the luck of the
+draw that dominates tiny budgets; a gain is an improvement in the metric's own direction (lower
+is better for a loss), with a 95% confidence interval over seeds.
 """
 from __future__ import annotations
 
@@ -11,9 +14,13 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from ..errors import WorkbenchError
-from ..train.recipe import Recipe, get_recipe
+from ..tasks.base import Task
+from ..tasks.baselines import Baseline
+from ..train.recipe import Recipe
 
-COLUMNS = ["task", "recipe", "budget", "seed", "metric", "score", "seconds", "steps"]
+COLUMNS = ["task", "recipe", "budget", "seed", "metric", "score", "seconds", "steps", "higher_is_better"]
+#: below this many paired seeds a gain's interval is wide: readings say so
+FEW_SEEDS = 5
 
 
 def seeds_for(budget: int, seeds) -> list[int]:
@@ -27,18 +34,35 @@ def seeds_for(budget: int, seeds) -> list[int]:
         if seeds < 1:
             raise WorkbenchError(f"seeds must be at least 1, got {seeds}")
         return list(range(seeds))
-    return list(seeds)
+    out = list(seeds)
+    if not out or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in out) or len(set(out)) < len(out):
+        raise WorkbenchError(f"seeds must be distinct whole numbers >= 0, got {out!r}")
+    return out
 
 
-def compare(task, recipes: Sequence[str | Recipe], budgets: Sequence[int], seeds=5, *, domain: str = "vision",
+def recipe_record(recipe: Recipe | Baseline) -> dict:
+    """What ``recipes.json`` holds for one name: every field of a recipe as trained, or a baseline marked as such.
+
+    ``seed`` is left out: each run's seed is its row's ``seed`` (``Recipe.from_dict`` then ``task.run(recipe, budget, seed)``
+    reproduces that row).
+    """
+    if isinstance(recipe, Baseline):
+        return recipe.to_dict()
+    fields = {k: v for k, v in recipe.to_dict().items() if k != "seed"}
+    return {"kind": "recipe", **fields, "description": recipe.describe()}
+
+
+def compare(task: Task, recipes: Sequence[str | Recipe | Baseline], budgets: Sequence[int], seeds=5, *,
             progress: bool = True, on_result: Callable[[dict], None] | None = None, stop_event=None) -> pd.DataFrame:
-    """Run every recipe on every budget and seed of ``task``; return one row per run."""
-    if not recipes:
-        raise WorkbenchError("no recipes to compare; give at least one, e.g. scratch,discriminative")
-    if not budgets:
-        raise WorkbenchError("no budgets to compare; give at least one, e.g. 10,20,50")
-    recipes = [get_recipe(r, domain) for r in recipes]
+    """Run every recipe (or baseline) on every budget and seed of ``task``; return one row per run.
+
+    Names are looked up in the task's own book (``task.get_recipe``). Every argument is checked
+    (``task.check``) before the first run, so a bad budget fails at once, not after hours.
+    ``results.attrs["recipes"]`` maps each name to :func:`recipe_record`.
+    """
+    recipes = task.check(recipes, budgets)
     plan = [(b, s, r) for b in budgets for s in seeds_for(b, seeds) for r in recipes]
+    extra_metrics = [m for m in task.metrics if m != task.metric]
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -49,11 +73,12 @@ def compare(task, recipes: Sequence[str | Recipe], budgets: Sequence[int], seeds
         if stop_event is not None and stop_event.is_set():
             break
         # a stop request also ends the run in progress; that unfinished run is not a result
-        run = task.run(recipe, budget, seed, **({"stop_event": stop_event} if stop_event is not None else {}))
+        run = task.run(recipe, budget, seed, stop_event=stop_event)
         if stop_event is not None and stop_event.is_set():
             break
         row = {"task": task.name, "recipe": recipe.name, "budget": budget, "seed": seed, "metric": task.metric,
-               "score": run.score, "seconds": run.seconds, "steps": run.steps}
+               "score": run.score, "seconds": run.seconds, "steps": run.steps, "higher_is_better": task.higher_is_better,
+               **{f"score_{m}": run.scores.get(m, float("nan")) for m in extra_metrics}}
         rows.append(row)
         if on_result is not None:
             on_result(row)
@@ -62,7 +87,9 @@ def compare(task, recipes: Sequence[str | Recipe], budgets: Sequence[int], seeds
             bar.set_postfix(recipe=recipe.name, N=budget, score=f"{run.score:.3f}")
     if bar is not None:
         bar.close()
-    return pd.DataFrame(rows, columns=COLUMNS)
+    results = pd.DataFrame(rows, columns=COLUMNS + [f"score_{m}" for m in extra_metrics])
+    results.attrs["recipes"] = {r.name: recipe_record(r) for r in recipes}
+    return results
 
 
 def summarize(results: pd.DataFrame) -> pd.DataFrame:
@@ -72,25 +99,67 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     return out.fillna({"std": 0.0})
 
 
+def higher_is_better(results: pd.DataFrame) -> bool:
+    """The direction of the results' metric (True when the frame predates the ``higher_is_better`` column)."""
+    if "higher_is_better" not in results.columns or not len(results):
+        return True
+    directions = set(results["higher_is_better"].astype(bool))
+    if len(directions) > 1:
+        raise WorkbenchError("the results mix metrics where higher is better with metrics where lower is better; "
+                             "compare one task at a time")
+    return directions.pop()
+
+
 def paired_gains(results: pd.DataFrame, baseline: str = "scratch") -> pd.DataFrame:
-    """Per recipe and budget: mean and std of (score - baseline score on the same seed), and wins."""
+    """Per recipe and budget: the mean paired gain over ``baseline`` on the same seed, its std, 95% CI and wins.
+
+    A gain is an improvement in the metric's direction: ``score - base`` when higher is better, ``base - score``
+    when lower is better (a loss), so a positive gain and a win always mean "better than the baseline". The
+    interval is the t-distribution's over the paired seeds (NaN with one seed). Each (recipe, budget, seed)
+    must appear once: a duplicate would be paired with every baseline run of its seed and count twice.
+    """
+    from scipy import stats
+
     if baseline not in set(results["recipe"]):
         raise WorkbenchError(f"baseline recipe {baseline!r} is not in the results; include it in the comparison")
+    dup = results.duplicated(["recipe", "budget", "seed"])
+    if dup.any():
+        r = results[dup].iloc[0]
+        raise WorkbenchError(f"recipe {r.recipe!r} has more than one result at budget {r.budget}, seed {r.seed}; "
+                             "give each budget and seed once")
+    sign = 1.0 if higher_is_better(results) else -1.0
     base = results[results.recipe == baseline][["budget", "seed", "score"]].rename(columns={"score": "base"})
-    merged = results[results.recipe != baseline].merge(base, on=["budget", "seed"])
-    merged["gain"] = merged["score"] - merged["base"]
+    merged = results[results.recipe != baseline].merge(base, on=["budget", "seed"], validate="many_to_one")
+    merged["gain"] = sign * (merged["score"] - merged["base"])
     g = merged.groupby(["recipe", "budget"], sort=False)["gain"]
     out = g.agg(gain="mean", std="std", seeds="count").reset_index()
     wins = merged.assign(win=merged.gain > 0).groupby(["recipe", "budget"], sort=False)["win"].sum().reset_index(drop=True)
     out["wins"] = wins.astype(int).values
-    return out.fillna({"std": 0.0})
+    out = out.fillna({"std": 0.0})
+    n = out["seeds"].to_numpy()
+    half = stats.t.ppf(0.975, df=(n - 1).clip(min=1)) * out["std"].to_numpy() / n ** 0.5
+    half[n < 2] = float("nan")
+    out["ci_low"], out["ci_high"] = out["gain"] - half, out["gain"] + half
+    return out
+
+
+def few_seeds_warning(results: pd.DataFrame) -> str:
+    """A one-line warning when some (recipe, budget) has fewer than :data:`FEW_SEEDS` seeds; empty otherwise."""
+    if not len(results):
+        return ""
+    fewest = int(results.groupby(["recipe", "budget"])["seed"].nunique().min())
+    if fewest >= FEW_SEEDS:
+        return ""
+    return (f"Warning: only {fewest} seed{'s' if fewest != 1 else ''} at some budgets; with fewer than {FEW_SEEDS} "
+            "paired seeds a gain's 95% interval is wide, so read a difference as a hint, not a result.")
 
 
 def markdown_table(results: pd.DataFrame, baseline: str = "scratch") -> str:
-    """Mean +- std per recipe (rows) and budget (columns), then the paired gains: for README and CLI."""
+    """Mean +- std per recipe (rows) and budget (columns), then the paired gains with 95% CIs: for README and CLI."""
     s = summarize(results)
     budgets = sorted(s.budget.unique())
     metric = results["metric"].iloc[0] if len(results) else "score"
+    direction = "higher is better" if higher_is_better(results) else "lower is better"
     lines = [f"| recipe | " + " | ".join(f"N={b}" for b in budgets) + " |", "|---|" + "---|" * len(budgets)]
     for recipe in s.recipe.unique():
         cells = []
@@ -98,7 +167,7 @@ def markdown_table(results: pd.DataFrame, baseline: str = "scratch") -> str:
             row = s[(s.recipe == recipe) & (s.budget == b)]
             cells.append(f"{row['mean'].iloc[0]:.3f} ± {row['std'].iloc[0]:.3f} ({row['seeds'].iloc[0]})" if len(row) else "")
         lines.append(f"| {recipe} | " + " | ".join(cells) + " |")
-    text = f"{metric}: mean ± std (seeds)\n\n" + "\n".join(lines)
+    text = f"{metric} ({direction}): mean ± std (seeds)\n\n" + "\n".join(lines)
     if baseline in set(results.recipe) and results.recipe.nunique() > 1:
         g = paired_gains(results, baseline)
         lines = [f"| recipe | " + " | ".join(f"N={b}" for b in budgets) + " |", "|---|" + "---|" * len(budgets)]
@@ -106,7 +175,14 @@ def markdown_table(results: pd.DataFrame, baseline: str = "scratch") -> str:
             cells = []
             for b in budgets:
                 row = g[(g.recipe == recipe) & (g.budget == b)]
-                cells.append(f"{row['gain'].iloc[0]:+.3f} ± {row['std'].iloc[0]:.3f}, wins {row['wins'].iloc[0]}/{row['seeds'].iloc[0]}" if len(row) else "")
+                if not len(row):
+                    cells.append("")
+                    continue
+                r = row.iloc[0]
+                ci = f" [{r.ci_low:+.3f}, {r.ci_high:+.3f}]" if r.seeds > 1 else ""
+                cells.append(f"{r.gain:+.3f} ± {r['std']:.3f}{ci}, wins {r.wins}/{r.seeds}")
             lines.append(f"| {recipe} | " + " | ".join(cells) + " |")
-        text += f"\n\nPaired gain over {baseline} (same seed = same labeled subset)\n\n" + "\n".join(lines)
-    return text
+        text += (f"\n\nPaired gain over {baseline} (same seed = same labeled subset; positive = better), "
+                 "± std [95% CI], wins\n\n" + "\n".join(lines))
+    warning = few_seeds_warning(results)
+    return text + (f"\n\n{warning}" if warning else "")

@@ -29,13 +29,12 @@ from torch import nn
 from ..data.augment import AUGMENTS
 from ..data.batches import clean_glyphs, glyph_batches, image_batches
 from ..data.subsets import balanced_subset
-from ..errors import TrainingDiverged, WorkbenchError, check_choice
+from ..errors import TrainingDiverged, WorkbenchError
 from ..train.events import Callback, FitResult, TrainState
 from ..train.freezing import BATCHNORM_TYPES
 from ..train.loop import cross_entropy_loss, fit
 from ..train.recipe import Recipe, get_recipe
 from ..train.metrics import accuracy
-from ..tasks.base import data_seed
 from ..tasks.vision import VisionTask
 
 
@@ -44,12 +43,12 @@ from ..tasks.vision import VisionTask
 # ----------------------------------------------------------------------------------------------------------
 def fit_on(task: VisionTask, recipe: Recipe, train_idx: torch.Tensor, seed: int, *, evaluate=None, eval_every=None,
            monitor: str = "val_accuracy", loss_fn=None, log_every: int = 10) -> FitResult:
-    """Fine-tune ``task``'s model on the pool images ``train_idx`` with ``recipe``: paired by ``seed`` like compare."""
-    check_choice("augment", recipe.augment, AUGMENTS)
-    train = task.data.pool.subset(train_idx)
+    """Fine-tune ``task``'s model on the pool images ``train_idx`` with ``recipe``: paired by ``seed`` like compare.
+
+    The steps of :meth:`Task.run` (the task's own model and batches), with the lab's own evaluation and loss.
+    """
     model = task.build_model(recipe, seed)
-    gen = torch.Generator().manual_seed(data_seed(seed))
-    batches = image_batches(train.images, train.labels, recipe.batch_size, gen, AUGMENTS[recipe.augment])
+    batches = task.batches(recipe, train_idx, seed)
     return fit(model, recipe, batches, seed=seed, device=task.device, progress=False, evaluate=evaluate,
                eval_every=eval_every, monitor=monitor, loss_fn=loss_fn, log_every=log_every)
 
@@ -159,10 +158,9 @@ def forgetting_recipes(steps: int = 200) -> dict[str, tuple[Recipe, float]]:
 def forgetting(task: VisionTask, budget: int = 50, seeds: Sequence[int] = (0, 1), *, steps: int = 200,
                recipes: dict | None = None, progress: bool = False) -> pd.DataFrame:
     """One row per (recipe, seed): target test accuracy and the pretraining task's accuracy before/after."""
+    task.subset(budget, 0)  # a budget the pool cannot give fails before any pretraining
     if task.pretrained is None:
-        from ..pretrain.vision import resolve_pretrained
-
-        task.pretrained = resolve_pretrained(device=task.device)
+        task.load_pretrained()
     pretrained = task.pretrained
     images, labels = glyph_holdout()
     reference = backbone_reference(pretrained)
@@ -171,7 +169,7 @@ def forgetting(task: VisionTask, budget: int = 50, seeds: Sequence[int] = (0, 1)
     for label, (recipe, alpha) in recipes.items():
         for seed in seeds:
             start = time.perf_counter()
-            idx = balanced_subset(task.pool_labels, budget, seed)
+            idx = task.subset(budget, seed)
             loss = l2sp_loss(reference, alpha, recipe.label_smoothing) if alpha else None
             res = fit_on(task, recipe, idx, seed, loss_fn=loss)
             rows.append({"recipe": label, "budget": budget, "seed": seed, "steps": res.steps_done, "l2sp_alpha": alpha,
@@ -205,7 +203,7 @@ def learning_curves(task: VisionTask, recipes: Sequence[str | Recipe] = ("scratc
     for r in recipes:
         recipe = get_recipe(r, "vision", steps=steps, augment=augment, label_smoothing=0.0)
         for seed in seeds:
-            idx = balanced_subset(task.pool_labels, budget, seed)
+            idx = task.subset(budget, seed)
             train = task.data.pool.subset(idx)
 
             def evaluate(m):
@@ -243,7 +241,7 @@ def early_stopping(task: VisionTask, recipe: str | Recipe = "finetune", budget: 
     base = get_recipe(recipe, "vision", steps=steps)
     rows = []
     for seed in seeds:
-        idx = balanced_subset(task.pool_labels, budget, seed)
+        idx = task.subset(budget, seed)
         start = time.perf_counter()
         res = fit_on(task, base, idx, seed)
         rows.append({"recipe": base.name, "budget": budget, "seed": seed, "strategy": "fixed steps, all N",
@@ -408,12 +406,10 @@ def sgd_optimizer(momentum: float = 0.0) -> Callable:
 def lr_find_vision(task: VisionTask, recipe: str | Recipe, budget: int = 50, seed: int = 0, *, start_lr: float = 1e-5,
                    end_lr: float = 1.0, steps: int = 100) -> dict:
     """The LR range test for a recipe on a labeled budget of ``task`` (same model, data and batches as a run)."""
-    recipe = get_recipe(recipe, "vision")
-    idx = balanced_subset(task.pool_labels, budget, seed)
-    train = task.data.pool.subset(idx)
+    recipe = task.get_recipe(recipe)
+    idx = task.subset(budget, seed)
     model = task.build_model(recipe, seed)
-    gen = torch.Generator().manual_seed(data_seed(seed))
-    batches = image_batches(train.images, train.labels, recipe.batch_size, gen, AUGMENTS[recipe.augment])
+    batches = task.batches(recipe, idx, seed)
     out = lr_find(model, recipe, batches, start_lr=start_lr, end_lr=end_lr, steps=steps, smooth=0.9, device=task.device)
     out["recipe"] = recipe.name
     return out
@@ -460,9 +456,7 @@ def cost(task: VisionTask, budget: int = 100, seeds: Sequence[int] = (0, 1), *, 
     from ..pretrain.vision import PRETRAIN_VISION
 
     if task.pretrained is None:
-        from ..pretrain.vision import resolve_pretrained
-
-        task.pretrained = resolve_pretrained(device=task.device)
+        task.load_pretrained()
     rows = []
     # pretraining: per-step cost measured now, times the steps of the cached model's recipe
     train_bank, _ = split_by_font(glyph_bank(62))
@@ -479,7 +473,7 @@ def cost(task: VisionTask, budget: int = 100, seeds: Sequence[int] = (0, 1), *, 
     for name in recipes:
         recipe = get_recipe(name, "vision", steps=steps)
         for seed in seeds:
-            idx = balanced_subset(task.pool_labels, budget, seed)
+            idx = task.subset(budget, seed)
             res = fit_on(task, recipe, idx, seed, eval_every=eval_every,
                          evaluate=lambda m: {"test_accuracy": accuracy(m, test.images, test.labels)})
             for h in res.history:

@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 
 from ..data.text import corpus_ids, eval_windows
+from ..models.text import TinyLM
 from ..train.recipe import Recipe, get_recipe
 from .lab import l2sp_penalty
 from ..tasks.text import TextTask
@@ -54,7 +55,7 @@ def text_forgetting(task: TextTask, budget: int = 100, seeds: Sequence[int] = (0
                     recipes: dict | None = None, windows: int = 128, progress: bool = False) -> pd.DataFrame:
     """One row per (recipe, seed): the task's test score, and held-out LM loss before and after fine-tuning."""
     pretrained = task.pretrained
-    if not hasattr(pretrained.model, "token_losses") or not pretrained.model.config.causal:
+    if not isinstance(pretrained.model, TinyLM) or not pretrained.model.config.causal:
         from ..errors import WorkbenchError
 
         raise WorkbenchError("text forgetting needs the tiny GPT (a causal LM) as the backbone; "

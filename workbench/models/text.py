@@ -7,11 +7,10 @@ conventions carry over to real checkpoints: ``save_pretrained(folder)`` writes `
 - :class:`TinyLM`: embeddings -> ``n_layer`` blocks -> final norm -> LM head. ``config.causal`` picks
   GPT (each token sees only the past; trained to predict the next token) or BERT-style (every token
   sees every token; trained to fill in ``<mask>`` tokens).
-- :class:`TinyClassifier`: the same body (its LM head kept as the ``lm_head`` group) plus a classification head that reads the hidden states
-  pooled by ``mean`` (average over real tokens) or ``last`` (the last real token), or ``lm``: the
-  classifier's logits are an affine function of the passage's mean LM loss (minus a unigram model's
-  loss on the same tokens, when one is set), so fine-tuning reaches the knowledge stored in the LM
-  head itself (the *likelihood* recipe).
+- :class:`TinyClassifier`: the same body (its LM head kept as the ``lm_head`` group) plus a classification
+  head that reads the hidden states by one of :data:`workbench.choices.POOLINGS`; with ``lm`` the logits
+  are an affine function of the passage's mean LM loss, so fine-tuning reaches the knowledge stored in
+  the LM head itself (the *likelihood* recipe).
 
 Both define ``layer_groups()`` (embeddings, block1..n, head), the units recipes freeze and give LRs to.
 """
@@ -24,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 
-POOLINGS = ("mean", "last", "lm")
+from ..choices import POOLINGS
 
 
 class TinyConfig(PretrainedConfig):
@@ -33,6 +32,7 @@ class TinyConfig(PretrainedConfig):
     def __init__(self, vocab_size: int = 2048, n_layer: int = 4, n_head: int = 4, n_embd: int = 128,
                  block_size: int = 128, dropout: float = 0.0, causal: bool = True, pooling: str = "mean",
                  pad_token_id: int = 0, mask_token_id: int = 2, loss_center: float = 4.0, **kwargs):
+        # the token ids default to workbench.data.text's (PAD, MASK); pretrain.text.model_config passes the tokenizer's
         self.vocab_size = vocab_size
         self.n_layer = n_layer
         self.n_head = n_head
@@ -182,7 +182,7 @@ class TinyLM(_Base):
         start = ids.shape[1]
         for _ in range(max_new_tokens):
             logits = self(ids[:, -self.config.block_size:])[:, -1] / max(temperature, 1e-5)
-            logits[:, :3] = -math.inf  # never sample <pad>, <unk>, <mask>
+            logits[:, tokenizer.special_ids] = -math.inf  # never sample <pad>, <unk>, <mask>
             if top_k:
                 kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]
                 logits[logits < kth] = -math.inf

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..data.text import TextTokenizer, corpus_ids, eval_windows, lm_batches, shakespeare_tokenizer
+from ..data.text import MASK, TextTokenizer, corpus_ids, eval_windows, lm_batches, shakespeare_tokenizer
+from ..choices import OBJECTIVES, TOKENIZERS
 from ..device import pick_device, seed_everything
 from ..errors import CheckpointError, check_choice, check_positive
 from ..models.text import TinyConfig, TinyLM, count_parameters
@@ -26,7 +27,6 @@ from ..train.events import Callback
 from ..train.loop import fit
 from ..train.recipe import Recipe
 
-OBJECTIVES = ("clm", "mlm")
 
 #: Measured on a 2-core CPU: AdamW, wd 0.1, clip 1, 5% warm-up then cosine; 4 layers x 4 heads x 128 dims.
 #: 1,600 steps (3.3 M tokens, about 3 epochs of the training plays) reach held-out perplexity 69 against 89
@@ -49,7 +49,7 @@ def clm_loss(model, batch) -> torch.Tensor:
     return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1))
 
 
-def mlm_loss(model, batch, mask_prob: float = 0.15, mask_id: int = 2) -> torch.Tensor:
+def mlm_loss(model, batch, mask_prob: float = 0.15, mask_id: int = MASK) -> torch.Tensor:
     """Masked-token prediction: hide ``mask_prob`` of the tokens and score only those positions."""
     ids = batch["input_ids"]
     hide = torch.rand(ids.shape, device=ids.device) < mask_prob
@@ -115,7 +115,8 @@ class PretrainedText:
 def model_config(tokenizer: TextTokenizer, objective: str = "clm", *, n_layer: int = 4, n_head: int = 4, n_embd: int = 128,
                  block_size: int | None = None) -> TinyConfig:
     return TinyConfig(vocab_size=tokenizer.vocab_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd,
-                      block_size=block_size or DEFAULT_BLOCK[tokenizer.kind], causal=objective == "clm")
+                      block_size=block_size or DEFAULT_BLOCK[tokenizer.kind], causal=objective == "clm",
+                      pad_token_id=tokenizer.pad_id, mask_token_id=tokenizer.mask_id)
 
 
 def pretrain_text(*, objective: str = "clm", tokenizer: str = "bpe", steps: int | None = None, budget_seconds: float | None = None,
@@ -128,7 +129,7 @@ def pretrain_text(*, objective: str = "clm", tokenizer: str = "bpe", steps: int 
     the run, and so its LR schedule, fits the time.
     """
     check_choice("objective", objective, OBJECTIVES)
-    check_choice("tokenizer", tokenizer, ("char", "bpe"))
+    check_choice("tokenizer", tokenizer, TOKENIZERS)
     base = PRETRAIN_CHAR if tokenizer == "char" else PRETRAIN_TEXT
     changes = {**({"batch_size": batch_size} if batch_size else {}), **({"lr": lr} if lr else {})}
     recipe = base.replace(name=f"pretrain-{objective}-{tokenizer}", **changes)

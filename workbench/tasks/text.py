@@ -7,18 +7,15 @@
 
 Labeled pools come from the training plays (the ones the language model was pretrained on, as a
 real fine-tuning set would be) and test sets from the 9 held-out plays, which no model sees in
-pretraining or fine-tuning: a test score says how well a model generalises to plays it never read. Both tasks follow the same protocol as the vision task
-(``name``, ``metric``, ``pool_labels``, ``run(recipe, budget, seed)``), so ``compare`` runs them
-unchanged. Besides transformer recipes they run the baselines ``tfidf`` (word 1-2-grams + logistic
-regression, C by cross-validation), ``bow`` (unigram counts + logistic regression) and, for the
-shuffled task, ``zeroshot`` (the pretrained LM's own loss minus a unigram model's, one threshold fit on
-the labels). The *likelihood* recipe fine-tunes through the same feature.
+pretraining or fine-tuning: a test score says how well a model generalises to plays it never read.
+Both tasks implement the :class:`~workbench.tasks.base.Task` protocol, so ``compare`` runs them
+unchanged. Besides transformer recipes they run the baselines (:mod:`workbench.tasks.baselines`)
+``tfidf`` and ``bow`` and, for the shuffled task, ``zeroshot`` (the pretrained LM's own loss minus a
+unigram model's, one threshold fit on the labels). The *likelihood* recipe fine-tunes through the same feature.
 """
 from __future__ import annotations
 
-import copy
 import re
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,11 +27,12 @@ from ..data.shakespeare import GENRES, play_texts, plays
 from ..data.subsets import balanced_subset
 from ..data.text import class_batches, pad_sequences
 from ..device import pick_device, seed_everything
-from ..errors import WorkbenchError
+from ..choices import BACKBONES, TEXT_TASKS as TEXT_TASK_NAMES, pooling_of
+from ..errors import WorkbenchError, check_choice
 from ..models.text import TinyClassifier, classifier_config
-from ..train.loop import fit
-from ..train.recipe import TEXT_BASELINES, Recipe
-from .base import RunResult, data_seed
+from ..train.recipe import TEXT_RECIPES, Recipe
+from .base import Task, data_seed
+from .baselines import BASELINES, Baseline, bag_of_words
 
 _WORD = re.compile(r"\S+")
 
@@ -75,15 +73,22 @@ def accuracy_score(pred, labels) -> float:
     return float((np.asarray(pred) == np.asarray(labels)).mean())
 
 
-class TextTask:
+SCORERS = {"macro_f1": macro_f1, "accuracy": accuracy_score}
+
+
+class TextTask(Task):
     """Shared machinery: encode passages for a backbone, build the model a recipe asks for, fit, score."""
 
     name = "text"
-    metric = "accuracy"
+    metrics = {"accuracy": True}
+    budget_unit = "passages"
+    recipes = TEXT_RECIPES
+    baselines = {n: BASELINES[n] for n in ("tfidf", "bow")}
     classes: tuple[str, ...] = ()
     paired = False
 
     def __init__(self, pretrained=None, backbone: str = "tiny", device=None, test_size: int | None = None):
+        check_choice("backbone", backbone, BACKBONES)
         self.backbone = backbone
         self._pretrained = pretrained
         self.device = pick_device(device)
@@ -98,38 +103,69 @@ class TextTask:
     def pool_labels(self) -> torch.Tensor:
         return self.pool.labels
 
-    def score(self, pred, labels) -> float:
-        return macro_f1(pred, labels) if self.metric == "macro_f1" else accuracy_score(pred, labels)
+    def check_plan(self, plan) -> None:
+        """The MiniLM extra is installed when it is the backbone; the zeroshot baseline has a causal LM to read."""
+        if self.backbone == "minilm":
+            from ..models.minilm import INSTALL_HINT, minilm_available
+
+            if not minilm_available():
+                raise WorkbenchError(INSTALL_HINT)
+            if any(r.name == "zeroshot" and isinstance(r, Baseline) for r in plan):
+                raise WorkbenchError("the zeroshot baseline needs a causal (GPT) language model; use --backbone tiny")
+
+    def scores_of(self, pred, labels) -> dict[str, float]:
+        """Every metric of :attr:`metrics` for predicted and true labels."""
+        return {m: SCORERS[m](pred, labels) for m in self.metrics}
 
     def subset(self, budget: int, seed: int) -> torch.Tensor:
         """Indices of the labeled budget: class-balanced (and whole twin pairs for paired tasks)."""
         if not self.paired:
             return balanced_subset(self.pool.labels, budget, seed)
         n_pairs = len(torch.unique(self.pool.groups))
-        if budget < 2 or budget > 2 * n_pairs:
-            raise WorkbenchError(f"budget {budget} must be between 2 and {2 * n_pairs} passages (pairs of twins) for {self.name}")
+        if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)):
+            raise WorkbenchError(f"budget must be a whole number of labeled passages, got {budget!r}")
+        if budget > 2 * n_pairs:
+            raise WorkbenchError(f"budget {budget} is larger than the pool of {2 * n_pairs} labeled passages; use at most {2 * n_pairs}")
+        if budget < 2 or budget % 2:
+            raise WorkbenchError(f"budget {budget} must be an even number of passages, at least 2: {self.name} draws whole pairs of twins")
         rng = np.random.default_rng(seed)
         pairs = torch.from_numpy(rng.choice(n_pairs, budget // 2, replace=False))
         return torch.nonzero(torch.isin(self.pool.groups, pairs)).flatten()
 
     # -- the pretrained language model -------------------------------------------------------------------
-    @property
-    def pretrained(self):
-        """The pretrained backbone: a PretrainedText (tiny GPT + tokenizer) or the MiniLM bundle."""
-        if self._pretrained is None:
+    def load_pretrained(self, source=None, *, progress: bool = True):
+        """Resolve the backbone this task fine-tunes (the one place a text task does it): ``source`` (or the one
+        given at construction) is a PretrainedText or a checkpoint folder; none means the cached tiny LM
+        (pretrained first if missing) or, for ``backbone="minilm"``, the MiniLM extra."""
+        source = self._pretrained if source is None else source
+        if source is None:
             if self.backbone == "minilm":
                 from ..models.minilm import load_minilm
 
-                self._pretrained = load_minilm()
+                source = load_minilm()
             else:
                 from ..pretrain.text import pretrained_lm
 
-                self._pretrained = pretrained_lm(device=self.device)
-        elif isinstance(self._pretrained, (str,)) or hasattr(self._pretrained, "__fspath__"):
+                source = pretrained_lm(device=self.device, progress=progress)
+        elif isinstance(source, str) or hasattr(source, "__fspath__"):
             from ..pretrain.text import load_pretrained_text
 
-            self._pretrained = load_pretrained_text(self._pretrained)
+            source = load_pretrained_text(source)
+        self.pretrained = source
+        return source
+
+    @property
+    def pretrained(self):
+        """The pretrained backbone: a PretrainedText (tiny GPT + tokenizer) or the MiniLM bundle (resolved on first use)."""
+        if self._pretrained is None or isinstance(self._pretrained, str) or hasattr(self._pretrained, "__fspath__"):
+            self.load_pretrained()
         return self._pretrained
+
+    @pretrained.setter
+    def pretrained(self, value) -> None:
+        self._pretrained = value
+        self._encoded = {}  # token ids belong to a backbone's tokenizer
+        self.__dict__.pop("_unigram_nll", None)
 
     def encoded(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         """(input_ids, attention_mask) of the pool or test passages for the current backbone (cached)."""
@@ -148,7 +184,7 @@ class TextTask:
     def build_model(self, recipe: Recipe, seed: int, train_idx: torch.Tensor | None = None) -> nn.Module:
         """The same architecture for every recipe; only the starting weights differ (a fair comparison)."""
         k = len(self.classes)
-        pooling = "mean" if recipe.head == "linear" else recipe.head
+        pooling = pooling_of(recipe.head)
         gen = torch.Generator().manual_seed(data_seed(seed) + 1)
         if self.backbone == "minilm":
             from ..models.minilm import minilm_classifier
@@ -178,35 +214,26 @@ class TextTask:
             self._unigram_nll = -(counts / counts.sum()).log()
         return self._unigram_nll
 
-    # -- runs -------------------------------------------------------------------------------------------------
-    def run(self, recipe: Recipe, budget: int, seed: int, *, progress: bool = False, callbacks=(), stop_event=None,
-            penalty=None) -> RunResult:
-        """Fine-tune (or run a baseline) on ``budget`` labeled passages; score on the test set.
-
-        ``penalty(model) -> tensor`` is added to the loss (the lab's L2-SP regulariser uses it).
-        """
-        start = time.perf_counter()
-        idx = self.subset(budget, seed)
-        if recipe.name in TEXT_BASELINES:
-            score, extra = self.run_baseline(recipe.name, idx, seed)
-            return RunResult(score, None, [], time.perf_counter() - start, 0, extra, recipe=recipe, seed=seed)
+    # -- the steps of a run (the template is Task.run) -------------------------------------------------------
+    def batches(self, recipe: Recipe, idx: torch.Tensor, seed: int):
         ids, mask = self.encoded("pool")
-        model = self.build_model(recipe, seed, idx)
         gen = torch.Generator().manual_seed(data_seed(seed))
-        batches = class_batches(ids[idx], mask[idx], self.pool.labels[idx], min(recipe.batch_size, len(idx)), gen,
-                                groups=self.pool.groups[idx] if self.paired else None)
+        return class_batches(ids[idx], mask[idx], self.pool.labels[idx], min(recipe.batch_size, len(idx)), gen,
+                             groups=self.pool.groups[idx] if self.paired else None)
+
+    def fit_options(self, recipe: Recipe, idx: torch.Tensor, *, eval_every: int | None = None, penalty=None) -> dict:
+        """Cross-entropy with the recipe's label smoothing; ``penalty(model) -> tensor`` is added to the loss
+        (the lab's L2-SP regulariser uses it). Text tasks have no live evaluation: ``eval_every`` is ignored."""
         smoothing = recipe.label_smoothing
 
         def loss_fn(m, batch):
             loss = F.cross_entropy(m(batch["input_ids"], batch["attention_mask"]), batch["labels"], label_smoothing=smoothing)
             return loss if penalty is None else loss + penalty(m)
 
-        result = fit(model, recipe, batches, seed=seed, loss_fn=loss_fn, device=self.device, progress=progress,
-                     callbacks=callbacks, stop_event=stop_event)
-        pred = self.predict(result.model)
-        score = self.score(pred, self.test.labels)
-        return RunResult(score, result.model, result.history, time.perf_counter() - start, result.steps_done,
-                         recipe=result.recipe, seed=seed)
+        return {"loss_fn": loss_fn}
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        return self.scores_of(self.predict(model), self.test.labels)
 
     @torch.no_grad()
     def predict(self, model: nn.Module, batch: int = 64) -> torch.Tensor:
@@ -220,37 +247,16 @@ class TextTask:
         return torch.cat(out)
 
     # -- baselines ---------------------------------------------------------------------------------------------
-    def run_baseline(self, name: str, idx: torch.Tensor, seed: int) -> tuple[float, dict]:
-        if name == "zeroshot":
+    def run_baseline(self, baseline: Baseline, idx: torch.Tensor, seed: int) -> tuple[dict[str, float], dict]:
+        if baseline.name == "zeroshot":
             return self.run_zeroshot(idx)
-        from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold
-        from sklearn.pipeline import make_pipeline
+        groups = self.pool.groups[idx].numpy() if self.paired else None
+        pred, extra = bag_of_words(baseline.name, [self.pool.texts[i] for i in idx.tolist()], self.pool.labels[idx].numpy(),
+                                   groups, self.test.texts, scoring="f1_macro" if self.metric == "macro_f1" else "accuracy",
+                                   seed=seed)
+        return self.scores_of(pred, self.test.labels.numpy()), extra
 
-        texts = [self.pool.texts[i] for i in idx.tolist()]
-        y = self.pool.labels[idx].numpy()
-        groups = self.pool.groups[idx].numpy()
-        if name == "tfidf":
-            vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
-        else:
-            vec = CountVectorizer(ngram_range=(1, 1))
-        pipe = make_pipeline(vec, LogisticRegression(max_iter=2000))
-        folds = int(min(5, np.bincount(y).min()))
-        extra = {}
-        if folds >= 2:
-            cv = GroupKFold(folds) if self.paired else StratifiedKFold(folds, shuffle=True, random_state=seed)
-            search = GridSearchCV(pipe, {"logisticregression__C": [0.1, 1.0, 10.0, 100.0]}, cv=cv,
-                                  scoring="f1_macro" if self.metric == "macro_f1" else "accuracy")
-            search.fit(texts, y, groups=groups if self.paired else None)
-            pipe = search.best_estimator_
-            extra["C"] = search.best_params_["logisticregression__C"]
-        else:
-            pipe.fit(texts, y)
-        pred = pipe.predict(self.test.texts)
-        return self.score(pred, self.test.labels.numpy()), extra
-
-    def run_zeroshot(self, idx: torch.Tensor) -> tuple[float, dict]:
+    def run_zeroshot(self, idx: torch.Tensor) -> tuple[dict[str, float], dict]:
         raise WorkbenchError(f"the zeroshot baseline needs a task with a likelihood signal (shuffled), not {self.name}")
 
 
@@ -276,7 +282,7 @@ class GenreTask(TextTask):
     """Comedy, history or tragedy? 80-word passages; trained on training plays, macro-F1 on the held-out plays."""
 
     name = "genre"
-    metric = "macro_f1"
+    metrics = {"macro_f1": True, "accuracy": True}
     classes = GENRES
     paired = False
     words = 80
@@ -317,7 +323,8 @@ class ShuffledTask(TextTask):
     """Real passage (1) or its word-shuffled twin (0)? Twins share a group and always travel together."""
 
     name = "shuffled"
-    metric = "accuracy"
+    metrics = {"accuracy": True}
+    baselines = {n: BASELINES[n] for n in ("tfidf", "bow", "zeroshot")}
     classes = ("shuffled", "real")
     paired = True
     words = 32
@@ -360,7 +367,7 @@ class ShuffledTask(TextTask):
         test_loss = _losses(model, test_ids, test_mask, baseline=uni).numpy()
         pred = (test_loss < threshold).astype(int)
         real, fake = test_loss[self.test.labels.numpy() == 1], test_loss[self.test.labels.numpy() == 0]
-        return self.score(pred, self.test.labels.numpy()), {"threshold": threshold, "pairs_ranked_right": float((real < fake).mean())}
+        return self.scores_of(pred, self.test.labels.numpy()), {"threshold": threshold, "pairs_ranked_right": float((real < fake).mean())}
 
     def pair_ranking(self) -> float:
         """Fraction of test pairs where the pretrained LM gives the real passage the lower loss (no labels at all)."""
@@ -371,11 +378,10 @@ class ShuffledTask(TextTask):
         return float((loss[labels == 1] < loss[labels == 0]).mean())
 
 
-TEXT_TASKS = {"genre": GenreTask, "shuffled": ShuffledTask}
+TEXT_TASKS = {cls.name: cls for cls in (GenreTask, ShuffledTask)}
+assert tuple(TEXT_TASKS) == tuple(TEXT_TASK_NAMES), "workbench.choices.TEXT_TASKS names the text tasks"
 
 
 def text_task(name: str, **kw) -> TextTask:
-    from ..errors import check_choice
-
     check_choice("task", name, TEXT_TASKS)
     return TEXT_TASKS[name](**kw)

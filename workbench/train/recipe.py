@@ -9,12 +9,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, fields
 
+from ..choices import HEADS
 from ..errors import WorkbenchError, check_choice, check_positive
 
 SCHEDULES = ("constant", "step", "cosine", "warmup_cosine", "linear", "onecycle")
 INITS = ("pretrained", "scratch", "random")  # random: a randomly initialised copy (the probe control)
 BN_POLICIES = ("frozen", "train")
-HEADS = ("linear", "mean", "last", "lm")
 MAX_LR = 10.0
 GRADUAL_OVER = 0.5  # the shipped gradual recipes release their frozen groups over the first half of the run
 
@@ -129,8 +129,7 @@ VISION_RECIPES = {
 }
 
 # Text: fine-tuning the tiny transformer (or MiniLM) on passages. 150 AdamW steps, batch 16, 10% warm-up then
-# cosine, wd 0.01, clip 1, no label smoothing. ``head`` is the pooling: mean (measured better than last),
-# last, or lm (logits are an affine function of the passage's LM loss: the likelihood recipe).
+# cosine, wd 0.01, clip 1, no label smoothing. ``head`` is the pooling (workbench.choices.POOLINGS says what each reads).
 _TEXT = Recipe(name="finetune", lr=5e-4, schedule="warmup_cosine", warmup=0.1, steps=150, batch_size=16,
                weight_decay=0.01, label_smoothing=0.0, augment="none", head="mean", clip_grad=1.0)
 TEXT_RECIPES = {
@@ -144,12 +143,8 @@ TEXT_RECIPES = {
     "gradual": _TEXT.replace(name="gradual", frozen="backbone", unfreeze_over=GRADUAL_OVER),
     "likelihood": _TEXT.replace(name="likelihood", head="lm", lr=5e-2, backbone_lr=1e-4),
     "random_probe": _TEXT.replace(name="random_probe", init="random", frozen="backbone", lr=3e-3),
-    # Baselines the text tasks run themselves (no transformer is trained): the names are what counts.
-    "tfidf": _TEXT.replace(name="tfidf", init="scratch"),
-    "bow": _TEXT.replace(name="bow", init="scratch"),
-    "zeroshot": _TEXT.replace(name="zeroshot", head="lm"),
 }
-TEXT_BASELINES = ("tfidf", "bow", "zeroshot")
+# The text baselines (tfidf, bow, zeroshot) train no network, so they are not recipes: workbench.tasks.baselines.
 
 RECIPE_BOOKS = {"vision": VISION_RECIPES, "text": TEXT_RECIPES}
 

@@ -15,8 +15,8 @@ import pandas as pd
 
 from ..report import figures as plots  # imported here, in the kernel's main thread, not first in a worker thread
 from ..errors import WorkbenchError
-from ..experiments.compare import COLUMNS, compare, paired_gains, seeds_for
-from ..train.recipe import Recipe, get_recipe, recipe_names
+from ..experiments.compare import COLUMNS, FEW_SEEDS, compare, paired_gains, seeds_for
+from ..train.recipe import Recipe
 from ._common import BackgroundRun, RecipePanel, figure, image_widget, one_line, png
 
 YOURS = "yours"
@@ -28,7 +28,7 @@ def parse_budgets(text: str) -> list[int]:
     except ValueError:
         raise WorkbenchError(f"budgets are whole numbers separated by commas, e.g. 10, 20, 50; got {text!r}") from None
     if not budgets or min(budgets) < 1:
-        raise WorkbenchError(f"give at least one budget of 1 or more labeled images, e.g. 10, 20; got {text!r}")
+        raise WorkbenchError(f"give at least one budget of 1 or more labeled examples, e.g. 10, 20; got {text!r}")
     return budgets
 
 
@@ -53,17 +53,20 @@ def draw_results(results: pd.DataFrame, baseline: str = "scratch"):
     return fig
 
 
-def gains_html(gains: pd.DataFrame, baseline: str) -> str:
+def gains_html(gains: pd.DataFrame, baseline: str, metric: str = "accuracy", unit: str = "examples") -> str:
+    """The paired-gain table: gain in the metric's direction (positive = better), its std and 95% CI, wins."""
     if gains is None or not len(gains):
         return f"<i>paired gains over {html.escape(baseline)} appear when both ran on the same seed</i>"
     rows = "".join(
-        f"<tr><td>{html.escape(str(r.recipe))}</td><td>{r.budget}</td><td>{100 * r.gain:+.1f}</td>"
-        f"<td>{100 * r.std:.1f}</td><td>{r.wins}/{r.seeds}</td></tr>"
+        f"<tr><td>{html.escape(str(r.recipe))}</td><td>{r.budget}</td><td>{r.gain:+.3f}</td>"
+        f"<td>{r.std:.3f}</td><td>[{r.ci_low:+.3f}, {r.ci_high:+.3f}]</td><td>{r.wins}/{r.seeds}</td></tr>"
         for r in gains.itertuples()
     )
-    return (f"<b>paired gain over {html.escape(baseline)}</b> (points of accuracy; same seed = same labeled images)"
-            "<table class='wb-gains'><tr><th>recipe</th><th>N</th><th>gain</th><th>± std</th><th>wins</th></tr>"
-            f"{rows}</table>")
+    few = "" if gains.seeds.min() >= FEW_SEEDS else f"<br><i>fewer than {FEW_SEEDS} seeds: read gains as hints</i>"
+    return (f"<b>paired gain over {html.escape(baseline)}</b> ({html.escape(metric)}, positive = better; "
+            f"same seed = same labeled {html.escape(unit)})"
+            "<table class='wb-gains'><tr><th>recipe</th><th>N</th><th>gain</th><th>± std</th><th>95% CI</th><th>wins</th></tr>"
+            f"{rows}</table>{few}")
 
 
 class ComparePanel(BackgroundRun, RecipePanel):
@@ -79,7 +82,7 @@ class ComparePanel(BackgroundRun, RecipePanel):
         self._stop_event = threading.Event()
         self.stop_latency: float | None = None
         self._stop_clicked: float | None = None
-        options = [YOURS, *recipe_names()]
+        options = [YOURS, *task.recipes, *task.baselines]
         self.recipes = widgets.SelectMultiple(options=options, value=tuple(recipes), rows=len(options),
                                               description="recipes")
         self.budgets = widgets.Text(value=", ".join(map(str, budgets)), description="budgets N")
@@ -115,7 +118,10 @@ class ComparePanel(BackgroundRun, RecipePanel):
         steps = self.steps.value
         out = []
         for name in self.recipes.value:
-            r = self.recipe.replace(name=YOURS) if name == YOURS else get_recipe(name)
+            r = self.recipe.replace(name=YOURS) if name == YOURS else self.task.get_recipe(name)
+            if not isinstance(r, Recipe):  # a baseline: nothing to train, no steps to set
+                out.append(r)
+                continue
             out.append(r.replace(steps=steps))  # gradual unfreezing is a fraction of the run: nothing to rescale
         return out
 
@@ -167,7 +173,7 @@ class ComparePanel(BackgroundRun, RecipePanel):
         n = len(self.results)
         self.progress.value = n
         self.progress.description = f"runs {n}/{self.plan_size}"
-        self.status.value = f"{row['recipe']} N={row['budget']} seed {row['seed']}: {100 * row['score']:.1f}%"
+        self.status.value = f"{row['recipe']} N={row['budget']} seed {row['seed']}: {row['metric']} {row['score']:.3f}"
         self._redraw()
 
     def _redraw(self) -> None:
@@ -177,4 +183,4 @@ class ComparePanel(BackgroundRun, RecipePanel):
             gains = paired_gains(self.results, baseline)
             self.gains = gains if len(gains) else None
         self.plot.value = png(draw_results(self.results, baseline))
-        self.gain_table.value = gains_html(self.gains, baseline)
+        self.gain_table.value = gains_html(self.gains, baseline, self.task.metric, self.task.budget_unit)

@@ -5,7 +5,7 @@ import ipywidgets as widgets
 import traitlets
 
 from ..models.groups import layer_groups
-from ..train.recipe import Recipe, get_recipe
+from ..train.recipe import Recipe
 from .compare import ComparePanel
 from .freeze import FreezePanel
 from .schedule import SchedulePanel
@@ -17,7 +17,7 @@ class Playground(widgets.VBox):
 
     def __init__(self, task, recipe: str | Recipe = "discriminative", *, budget: int = 20, compare_kw: dict | None = None,
                  train_kw: dict | None = None):
-        recipe = get_recipe(recipe)
+        recipe = task.get_recipe(recipe)
         model = task.build_model(recipe, 0)  # the model a run will train: same groups, same head
         self.task = task
         self.freeze = FreezePanel(model, recipe)
@@ -26,9 +26,10 @@ class Playground(widgets.VBox):
         self.compare = ComparePanel(task, recipe, **(compare_kw or {}))
         self.panels = [self.freeze, self.schedule, self.train, self.compare]
         self._links = [traitlets.link((self.freeze, "recipe"), (p, "recipe")) for p in self.panels[1:]]
-        self.start = widgets.Dropdown(options=[n for n in _names()], value=recipe.name if recipe.name in _names() else None,
+        names = list(task.recipes)
+        self.start = widgets.Dropdown(options=names, value=recipe.name if recipe.name in names else None,
                                       description="start from")
-        self.start.observe(lambda ch: ch["new"] and setattr(self.freeze, "recipe", get_recipe(ch["new"])), "value")
+        self.start.observe(lambda ch: ch["new"] and setattr(self.freeze, "recipe", task.get_recipe(ch["new"])), "value")
 
         def title(text: str) -> widgets.HTML:
             return widgets.HTML(f"<h3 style='margin:12px 0 4px'>{text}</h3>")
@@ -47,17 +48,11 @@ class Playground(widgets.VBox):
         return self.freeze.recipe
 
 
-def _names() -> list[str]:
-    from ..train.recipe import recipe_names
-
-    return recipe_names()
-
-
 def playground(task=None, recipe: str | Recipe = "discriminative", **kw) -> Playground:
     """The playground on ``task`` (default: the vision task with the cached pretrained CNN)."""
     if task is None:
-        from ..pretrain.vision import pretrained_cnn
         from ..tasks.vision import VisionTask
 
-        task = VisionTask(pretrained=pretrained_cnn(progress=False).model)
+        task = VisionTask()
+        task.load_pretrained(progress=False)
     return Playground(task, recipe, **kw)

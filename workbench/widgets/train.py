@@ -7,7 +7,6 @@ picture is replaced at most every ``plot_interval`` seconds (no output is cleare
 """
 from __future__ import annotations
 
-import inspect
 import textwrap
 import threading
 import time
@@ -23,13 +22,14 @@ BUDGETS = (10, 20, 50, 100, 500, 1000, 4000)
 
 
 class HistoryPlot:
-    """Training loss per logged step and test accuracy (second axis), on one figure kept for the run.
+    """Training loss per logged step and the task's live ``metric`` records (second axis), on one figure kept for the run.
 
     Each update only moves the lines' data and re-renders: about 0.1 s on a busy 2-core CPU, where
     building a new figure took 0.5 s.
     """
 
-    def __init__(self, total_steps: int, title: str = ""):
+    def __init__(self, total_steps: int, title: str = "", metric: str = "accuracy"):
+        self.metric = metric
         self.fig = figure(6.4, 2.6)
         self.ax = self.fig.add_subplot()
         (self.loss,) = self.ax.plot([], [], "-", color=series_color(0), label="training loss")
@@ -37,17 +37,20 @@ class HistoryPlot:
         self.ax.set_xlabel("step")
         self.ax.set_ylabel("training loss", color=series_color(0))
         self.ax2 = self.ax.twinx()
-        (self.acc,) = self.ax2.plot([], [], "o-", color=series_color(1), ms=3, label="test accuracy (250 images)")
-        self.ax2.set_ylim(0, 100)
-        self.ax2.set_ylabel("test accuracy % (250 imgs)", color=series_color(1))
+        (self.acc,) = self.ax2.plot([], [], "o-", color=series_color(1), ms=3, label=f"test {metric} (live subset)")
+        self.ax2.set_ylabel(f"test {metric} (live subset)", color=series_color(1))
         self.fig.subplots_adjust(top=0.84)
         self.ax.set_title(textwrap.fill(title, 90), fontsize=8)
 
     def update(self, history: list[dict]) -> bytes:
         logs = [r for r in history if "loss" in r]
-        evals = [r for r in history if "accuracy" in r]
+        evals = [r for r in history if self.metric in r]
         self.loss.set_data([r["step"] for r in logs], [r["loss"] for r in logs])
-        self.acc.set_data([r["step"] for r in evals], [100 * r["accuracy"] for r in evals])
+        self.acc.set_data([r["step"] for r in evals], [r[self.metric] for r in evals])
+        if evals:
+            values = [r[self.metric] for r in evals]
+            lo, hi = min(values), max(values)
+            self.ax2.set_ylim(lo - 0.05 * (hi - lo + 1e-3), hi + 0.05 * (hi - lo + 1e-3))
         if logs:
             top = max(r["loss"] for r in logs)
             self.ax.set_ylim(0, top * 1.05 if top > 0 else 1)
@@ -77,7 +80,7 @@ class _Live(Callback):
             panel.train_stop_latency = time.perf_counter() - panel._stop_clicked
         if state.stop_reason:  # training is over and kept; scoring on the whole test set follows
             panel.status.value = (f"stopped at step {state.step}/{state.total_steps} after {state.seconds:.1f} s; "
-                                  "measuring test accuracy …")
+                                  f"measuring test {panel.task.metric} …")
 
 
 class TrainPanel(BackgroundRun, RecipePanel):
@@ -108,7 +111,7 @@ class TrainPanel(BackgroundRun, RecipePanel):
         self._stop_event = threading.Event()
         self._stop_clicked: float | None = None
         budgets = sorted(set(BUDGETS) | {budget})
-        self.budget = widgets.Dropdown(options=budgets, value=budget, description="labeled images N",
+        self.budget = widgets.Dropdown(options=budgets, value=budget, description=f"labeled {task.budget_unit} N",
                                        style={"description_width": "initial"}, layout=widgets.Layout(width="200px"))
         self.seed = widgets.BoundedIntText(value=seed, min=0, max=10_000, description="seed",
                                            layout=widgets.Layout(width="150px"))
@@ -152,7 +155,7 @@ class TrainPanel(BackgroundRun, RecipePanel):
         self.progress.max, self.progress.value, self.progress.description = recipe.steps, 0, "step 0"
         self.status.value = f"training {recipe.name} on N={budget}, seed {seed} …"
         self.run_button.disabled, self.stop_button.disabled = True, False
-        self._figure = HistoryPlot(recipe.steps, recipe.describe())
+        self._figure = HistoryPlot(recipe.steps, recipe.describe(), self.task.metric)
         self._thread = threading.Thread(target=self._work, args=(recipe, budget, seed), daemon=True,
                                         name="workbench-train")
         self._thread.start()
@@ -162,14 +165,12 @@ class TrainPanel(BackgroundRun, RecipePanel):
     def _work(self, recipe: Recipe, budget: int, seed: int) -> None:
         status, problem = "failed", ""
         try:
-            extra = {k: v for k, v in (("log_every", self.log_every), ("eval_every", self.eval_every))
-                     if k in inspect.signature(self.task.run).parameters}  # tasks that predate these options
             self.result = self.task.run(recipe, budget, seed, callbacks=[_Live(self)], stop_event=self._stop_event,
-                                        **extra)
+                                        log_every=self.log_every, eval_every=self.eval_every)
             r = self.result
             how = "stopped" if self.stop_reason else "done"
-            status = (f"{how} at step {r.steps}/{recipe.steps} after {r.seconds:.1f} s: test accuracy "
-                      f"{100 * r.score:.1f}% (model and history kept in panel.result)")
+            status = (f"{how} at step {r.steps}/{recipe.steps} after {r.seconds:.1f} s: test "
+                      f"{self.task.metric} {r.score:.3f} (model and history kept in panel.result)")
         except Exception as err:  # shown as one line; the kernel keeps running
             problem = one_line(err)
         finally:
