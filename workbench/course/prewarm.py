@@ -67,6 +67,41 @@ STEPS: list[tuple[str, str, Callable]] = [
 ]
 
 
+def _model_paths() -> list[tuple[str, str, object]]:
+    """(model, notebooks, folder) of the two pretrained models the notebooks load by default."""
+    from ..paths import cache_dir
+    from ..pretrain import text, vision
+
+    models = cache_dir() / "models"
+    cnn = vision._cache_key(62, vision.PRETRAIN_VISION.steps, 0, (16, 32, 64, 128))
+    lm = text._cache_key("clm", "bpe", text.PRETRAIN_TEXT.steps, 0, 4, 128)
+    return [("pretrained CNN", "notebooks 01-03, 07 (pretrained_cnn())", models / cnn),
+            ("pretrained tiny GPT", "notebooks 04-07 (pretrained_lm())", models / lm)]
+
+
+def cache_status() -> list[dict]:
+    """What is pre-warmed, building nothing: one row per pretrained model the notebooks load.
+
+    ``cached`` says whether ``pretrained_cnn()`` / ``pretrained_lm()`` would load it; for a cached model,
+    ``pretrain_seconds`` and ``steps`` are what its pretraining measured (read from the checkpoint), i.e.
+    what a cold start costs on the machine that built it. Missing models have ``None`` there.
+    """
+    from ..errors import CheckpointError
+    from ..train.checkpoints import read_meta
+
+    rows = []
+    for name, used_by, path in _model_paths():
+        row = {"model": name, "used by": used_by, "cached": False, "pretrain_seconds": None, "steps": None, "path": str(path)}
+        if path.exists():
+            try:
+                metrics = read_meta(path).get("metrics", {})
+                row.update(cached=True, pretrain_seconds=metrics.get("seconds"), steps=metrics.get("steps"))
+            except CheckpointError:
+                pass  # an unreadable entry is rebuilt on first use: not pre-warmed
+        rows.append(row)
+    return rows
+
+
 def _snapshot(folder) -> dict:
     return {str(p): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()} if folder.exists() else {}
 

@@ -4,14 +4,19 @@
   linear probe is) and passes the model. Checked: the trainable parameters are exactly the head's.
 * ``02.count_trainable``: the student counts the trainable parameters of a probe-frozen model.
   The mistakes worth naming: counting frozen parameters, BatchNorm's buffers, or tensors instead of numbers.
-* ``02.release_all``: a recipe that starts as a probe and releases every frozen group before a run of
-  fixed length ends (gradual unfreezing that never finishes is a common silent bug).
+* ``02.release_all``: a recipe that starts as a probe and releases every frozen group early enough that each
+  trains for at least half of a run of fixed length (a group released at the annealed end of the run barely trains).
+* ``02.freeze_depth``: from the notebook's N=20 sweep, the freezing depth (0 finetune, 2 partial, 4 probe)
+  that scores best; the feedback defends it with the paired margin over the runner-up and its 95% interval.
+* the ``02.review`` quiz.
 """
 from __future__ import annotations
 
 import copy
 
+from ...errors import WorkbenchError
 from ..exercises import exercise, failed, passed
+from ..quiz import MultipleChoice, Numeric, Quiz, register_quiz
 from ._fixtures import VISION_GROUPS, tiny_cnn
 
 def _bn_parameter_names(model) -> set[str]:
@@ -187,3 +192,142 @@ def check_release_all(recipe, results):
     listed = ", ".join(f"{g} at {s}" for s, g in points)
     return passed(f"every group trains for at least half the run (the last, {last_group}, for {trained} of {recipe.steps} "
                   f"steps): {listed}")
+
+
+# ---- 02.freeze_depth -------------------------------------------------------------------------------
+#: how many leading groups of the five each recipe of the sweep freezes for the whole run
+DEPTHS = {"finetune": 0, "partial": 2, "probe": 4}
+
+
+def _depth_scores(results):
+    import pandas as pd
+
+    if not isinstance(results, pd.DataFrame):
+        raise WorkbenchError("pass the notebook's compare() results (a DataFrame)")
+    rows = results[results["recipe"].isin(list(DEPTHS))]
+    missing = sorted(set(DEPTHS) - set(rows["recipe"]))
+    if missing:
+        raise WorkbenchError(f"the results have no {', '.join(missing)} rows; the sweep needs finetune, partial and probe")
+    per_seed = rows.pivot_table(index="seed", columns="recipe", values="score")
+    return per_seed.rename(columns=DEPTHS)
+
+
+def _best_depth(results) -> int:
+    means = _depth_scores(results).mean()
+    return int(means.idxmax())
+
+
+def _depth_fixture():
+    import pandas as pd
+
+    rows = []
+    for recipe, base in (("scratch", 0.35), ("probe", 0.62), ("partial", 0.70), ("finetune", 0.67)):
+        for seed, jitter in enumerate((-0.02, 0.01, 0.0, 0.03, -0.01)):
+            rows.append({"task": "mnist5k", "recipe": recipe, "budget": 20, "seed": seed, "metric": "accuracy",
+                         "score": base + jitter + (0.02 * (seed % 2) if recipe == "finetune" else 0.0), "seconds": 1.0, "steps": 200})
+    return pd.DataFrame(rows)
+
+
+@exercise(
+    "02.freeze_depth",
+    task="From the notebook's N=20 results, give the number of leading groups frozen (0 finetune, 2 partial, 4 probe) that scores best.",
+    hint="summarize(results) gives each recipe's mean; finetune freezes 0 groups, partial 2 (stage1, stage2), probe 4 (all but the head)",
+    fixture=_depth_fixture,
+    solution=_best_depth,
+)
+def check_freeze_depth(answer, results):
+    import math
+
+    if isinstance(answer, str) and answer in DEPTHS:
+        return failed(f"{answer!r} is a recipe; give the number of groups it freezes ({DEPTHS[answer]})")
+    if hasattr(answer, "item") and getattr(answer, "ndim", 0) == 0:
+        answer = answer.item()
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)) or answer != int(answer):
+        return failed(f"give a number of frozen groups (0, 2 or 4), got {answer!r:.60}")
+    depth = int(answer)
+    per_seed = _depth_scores(results)
+    if depth not in per_seed.columns:
+        return failed(f"this sweep froze 0 (finetune), 2 (partial) or 4 (probe) groups, not {depth}")
+    means = per_seed.mean()
+    best = int(means.idxmax())
+    name = {d: r for r, d in DEPTHS.items()}
+    if depth != best:
+        return failed(f"freezing {depth} groups ({name[depth]}) scores {means[depth]:.3f} on average, but freezing {best} "
+                      f"({name[best]}) scores {means[best]:.3f}")
+    runner = int(means.drop(best).idxmax())
+    diff = (per_seed[best] - per_seed[runner]).dropna()
+    n = len(diff)
+    wins = int((diff > 0).sum())
+    text = (f"freezing {best} groups ({name[best]}) scores {means[best]:.3f}, {100 * diff.mean():+.1f} points over the runner-up, "
+            f"{runner} groups ({name[runner]}), winning on {wins} of {n} paired seeds")
+    if n > 1:
+        from scipy import stats
+
+        half = stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / math.sqrt(n)
+        low, high = 100 * (diff.mean() - half), 100 * (diff.mean() + half)
+        text += f"; the 95% interval of that paired gain is {low:+.1f} to {high:+.1f} points"
+        text += (": the sweep supports it" if low > 0 else
+                 ": it includes 0, so with these seeds the two depths cannot be told apart; defend it with that caveat")
+    return passed(text)
+
+
+# ---- the quiz --------------------------------------------------------------------------------------
+REVIEW = register_quiz(Quiz("02.review", [
+    MultipleChoice(
+        "02.review.buffers",
+        "A probe freezes every BatchNorm weight and bias, yet with bn='train' the frozen stages still change. How?",
+        {"Their running mean and variance are buffers, updated by every batch in train mode":
+             "Right: requires_grad does not touch buffers; only eval mode (bn='frozen') keeps them fixed.",
+         "The optimizer ignores requires_grad": "It does not: frozen parameters get no gradient and do not move.",
+         "Weight decay shrinks the frozen weights": "Decay is applied by the optimizer, which never sees frozen parameters."},
+        answer="Their running mean and variance are buffers, updated by every batch in train mode"),
+    MultipleChoice(
+        "02.review.partial",
+        "Why does `partial` freeze the first two groups rather than the last two?",
+        {"Early layers hold general features (edges, strokes) that transfer; later ones are specific to the source task":
+             "Right: what is most reusable is kept; what is most specific to printed glyphs is adapted.",
+         "The last groups have fewer parameters": "They have more (stage4 is most of the model); the reason is what they encode.",
+         "Freezing the last groups is not allowed": "It is allowed, but rarely useful: the head would then read frozen, source-specific features."},
+        answer="Early layers hold general features (edges, strokes) that transfer; later ones are specific to the source task"),
+    MultipleChoice(
+        "02.review.discriminative",
+        "In the `discriminative` recipe, the head's learning rate is 10x the backbone's. Why not the other way round?",
+        {"The head starts random and must learn a lot; the backbone is already good and should move little":
+             "Right: a large rate on pretrained layers risks erasing what pretraining bought.",
+         "The head has more parameters": "The head is a small share of the parameters; the rate reflects how far each part must move.",
+         "Small rates train faster": "They train slower; that is the point for the pretrained layers."},
+        answer="The head starts random and must learn a lot; the backbone is already good and should move little"),
+    MultipleChoice(
+        "02.review.gradual",
+        "A 120-step gradual-unfreezing run has 4 frozen groups and unfreeze_over=0.9. When does stage1, the last, start training?",
+        {"At step 108, so it trains for only 12 steps, at the low end of the schedule":
+             "Right: the releases are spread evenly over the first 90% of the run (27, 54, 81, 108); the last group barely "
+             "trains, which the schedule preview shows before any compute is spent.",
+         "At step 0, with the head": "Gradual unfreezing starts as a probe: only the head trains at step 0.",
+         "Never: the run ends first": "unfreeze_over is a fraction of the run, at most 1, so every group is released before "
+                                      "the last step; the question is how long it then trains."},
+        answer="At step 108, so it trains for only 12 steps, at the low end of the schedule"),
+    MultipleChoice(
+        "02.review.preview",
+        "Why preview a schedule before training?",
+        {"To see every group's learning rate and the unfreeze points before spending any compute":
+             "Right: a wrong warm-up, a group stuck frozen or a rate 10x off shows in the picture at no cost.",
+         "Because the preview trains the model faster": "The preview trains nothing; it runs the schedulers on a dummy optimizer.",
+         "Because schedules are random": "Schedules are deterministic functions of the step; that is why they can be previewed."},
+        answer="To see every group's learning rate and the unfreeze points before spending any compute"),
+    MultipleChoice(
+        "02.review.paired",
+        "At N=20, two recipes differ by less than the standard deviation over seeds. Can a comparison still tell them apart?",
+        {"Yes, if it is paired: the difference per seed can be consistent even when scores vary a lot between seeds":
+             "Right: most of the spread comes from which 20 images were drawn, and pairing cancels it.",
+         "No, never": "Unpaired, often not; paired, the per-seed differences may all have the same sign.",
+         "Yes, by using the best seed of each": "Picking seeds is cherry-picking; the pair at each seed is what is fair."},
+        answer="Yes, if it is paired: the difference per seed can be consistent even when scores vary a lot between seeds"),
+    Numeric(
+        "02.review.head_share",
+        "The CNN has 105,390 parameters and its head 7,998. What percentage does a linear probe train (one decimal)?",
+        answer=7.6, tolerance=0.1,
+        low="A probe trains the whole head: 7,998 of 105,390.",
+        high="A probe trains only the head: 7,998 of 105,390, not the backbone.",
+        explain="7,998 / 105,390 = 7.6%: the probe is cheap, and limited to re-weighting frozen features.", unit="%"),
+]))
