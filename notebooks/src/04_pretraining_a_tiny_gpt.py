@@ -231,7 +231,7 @@ print(f"{lm['parameters']:,} parameters, {lm['steps']} steps, {lm['tokens_seen']
 assert lm["val_loss"] < math.log(char_tok.vocab_size) - size(0.5, smoke=0.1)
 
 # %% [markdown]
-# ## What it cost, and what this run measured
+# ## Summary: what it cost, and what this run measured
 #
 # Training cost grows with parameters x tokens. GPT-2 small has 124 million parameters and was trained on
 # billions of tokens (Radford et al. 2019); the cell below puts our tiny GPT's numbers beside that. Next

@@ -275,6 +275,9 @@ check("05.shuffled_winner", my_winner, shuffled_results)
 # has read, so its threshold sits a little low for unseen plays; fine-tuning the likelihood head recalibrates it.)
 # The cell below states what this run measured.
 
+# %% [markdown]
+# ## Summary: what this run measured
+
 # %%
 gs = summarize(genre_results).set_index("recipe")["mean"]
 print(f"- Genre at N={N} ({SEEDS} seeds): the best pretrained recipe ({best}) scored {gs[best]:.3f} macro-F1, scratch "

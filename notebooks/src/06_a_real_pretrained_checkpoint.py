@@ -169,6 +169,9 @@ else:
 # Either way, the recipes, freezing by layer group and the comparison machinery are the same ones you used on
 # the tiny model. The cell below states what this run measured.
 
+# %% [markdown]
+# ## Summary: what this run measured
+
 # %%
 n_tiny = count_parameters(pre.model)
 print(f"- MiniLM has {facts['parameters']:,} parameters, {facts['parameters'] / n_tiny:.1f}x the tiny GPT's {n_tiny:,}; "
