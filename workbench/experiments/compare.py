@@ -31,14 +31,25 @@ def seeds_for(budget: int, seeds) -> list[int]:
 
 
 def compare(task, recipes: Sequence[str | Recipe], budgets: Sequence[int], seeds=5, *, domain: str = "vision",
-            progress: bool = True, on_result: Callable[[dict], None] | None = None, stop_event=None) -> pd.DataFrame:
-    """Run every recipe on every budget and seed of ``task``; return one row per run."""
+            progress: bool = True, on_result: Callable[[dict], None] | None = None, stop_event=None,
+            jobs: int | str | None = None, time_budget: float | None = None) -> pd.DataFrame:
+    """Run every recipe on every budget and seed of ``task``; return one row per run, in plan order.
+
+    ``jobs`` worker processes run the runs in parallel (None: ``WORKBENCH_JOBS``, else one per core; see
+    :mod:`workbench.experiments.sweep`), with the same scores as one job. ``time_budget`` (seconds) stops
+    the comparison like ``stop_event`` does: the runs finished by then are the result.
+    """
     if not recipes:
         raise WorkbenchError("no recipes to compare; give at least one, e.g. scratch,discriminative")
     if not budgets:
         raise WorkbenchError("no budgets to compare; give at least one, e.g. 10,20,50")
     recipes = [get_recipe(r, domain) for r in recipes]
     plan = [(b, s, r) for b in budgets for s in seeds_for(b, seeds) for r in recipes]
+    from .sweep import deadline_event, resolve_jobs
+
+    if min(resolve_jobs(jobs, getattr(task, "device", None)), len(plan)) > 1:
+        return _compare_in_workers(task, recipes, plan, jobs, progress, on_result, stop_event, time_budget)
+    stop_event = deadline_event(stop_event, time_budget)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -52,8 +63,7 @@ def compare(task, recipes: Sequence[str | Recipe], budgets: Sequence[int], seeds
         run = task.run(recipe, budget, seed, **({"stop_event": stop_event} if stop_event is not None else {}))
         if stop_event is not None and stop_event.is_set():
             break
-        row = {"task": task.name, "recipe": recipe.name, "budget": budget, "seed": seed, "metric": task.metric,
-               "score": run.score, "seconds": run.seconds, "steps": run.steps}
+        row = _row(task, recipe, budget, seed, run)
         rows.append(row)
         if on_result is not None:
             on_result(row)
@@ -62,6 +72,32 @@ def compare(task, recipes: Sequence[str | Recipe], budgets: Sequence[int], seeds
             bar.set_postfix(recipe=recipe.name, N=budget, score=f"{run.score:.3f}")
     if bar is not None:
         bar.close()
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _row(task, recipe: Recipe, budget: int, seed: int, run) -> dict:
+    return {"task": task.name, "recipe": recipe.name, "budget": budget, "seed": seed, "metric": task.metric,
+            "score": run.score, "seconds": run.seconds, "steps": run.steps}
+
+
+def _run_row(task, item) -> dict:
+    """One run of a comparison in a worker process: the row only (the model stays behind)."""
+    budget, seed, recipe = item
+    return _row(task, recipe, budget, seed, task.run(recipe, budget, seed))
+
+
+def _compare_in_workers(task, recipes, plan, jobs, progress, on_result, stop_event, time_budget) -> pd.DataFrame:
+    from .sweep import SweepFailed, run_sweep, warm_up
+
+    warm_up(task, recipes)  # the pretrained model is loaded here once and travels with the task
+    try:
+        rows = run_sweep(_run_row, task, plan, jobs=jobs, on_result=on_result, stop_event=stop_event, time_budget=time_budget,
+                         progress=progress, desc=f"compare {task.name}", device=getattr(task, "device", None),
+                         label=lambda item: f"{item[2].name} N={item[0]} seed {item[1]}",
+                         postfix=lambda row: {"recipe": row["recipe"], "N": row["budget"], "score": f"{row['score']:.3f}"})
+    except SweepFailed as err:
+        err.results = pd.DataFrame(err.results, columns=COLUMNS)
+        raise
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
