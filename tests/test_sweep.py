@@ -101,6 +101,28 @@ def test_two_jobs_give_the_same_table_as_one(quick_pretrained, digits):
     assert sorted(r["score"] for r in seen) == sorted(parallel.score)
 
 
+def test_a_lab_experiment_gives_the_same_rows_with_two_jobs(quick_pretrained, digits):
+    from workbench.experiments import lab
+
+    task = VisionTask(digits, pretrained=quick_pretrained.model, device="cpu")
+    kw = dict(recipes=("scratch", "finetune"), lrs=(1e-3, 3e-2), budget=10, seeds=(0,), steps=10)
+    one, two = lab.lr_grid(task, jobs=1, **kw), lab.lr_grid(task, jobs=2, **kw)
+    pd.testing.assert_frame_equal(one.drop(columns="seconds"), two.drop(columns="seconds"), check_exact=True)
+
+
+def test_cli_jobs_flag(capsys):
+    from workbench.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["compare", "vision", "--jobs", "2"]).jobs == 2
+    assert parser.parse_args(["demo", "--jobs", "auto"]).jobs == "auto" and parser.parse_args(["demo"]).jobs is None
+    assert parser.parse_args(["compare", "text", "--jobs", "3"]).jobs == 3
+    assert parser.parse_args(["lab", "augmentation", "--jobs", "2"]).jobs == 2
+    with pytest.raises(SystemExit):
+        parser.parse_args(["compare", "vision", "--jobs", "0"])
+    assert "--jobs takes a positive whole number or auto" in capsys.readouterr().err
+
+
 def test_a_stop_event_ends_every_worker_within_two_seconds(tmp_path):
     flags = tmp_path / "started"
     flags.mkdir()

@@ -90,6 +90,21 @@ def _float_list(text: str) -> list[float]:
     return values
 
 
+def _jobs(text: str):
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"--jobs takes a positive whole number or auto, like 2; got {text!r}") from None
+
+
+def _jobs_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=_jobs, default=None,
+                   help="worker processes for the independent runs, one torch thread each (default: WORKBENCH_JOBS, "
+                        "else the physical cores, less one above two cores; 1 on a GPU)")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: WORKBENCH_DEVICE or the best available)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -101,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="the headline experiment: pretrain (or reuse), then pretrained vs scratch over budgets")
     demo.add_argument("--out", default="runs/demo", help="folder for results.csv, summary.md and plots (default runs/demo)")
+    _jobs_option(demo)
     _common(demo)
 
     pre = sub.add_parser("pretrain", help="pretrain a model (cached for later commands and notebooks)")
@@ -134,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--pretrained", default=None, help="checkpoint folder to fine-tune from (default: the cached model)")
     cv.add_argument("--steps", type=_positive_int, default=None, help="override every recipe's step count (quick runs)")
     cv.add_argument("--out", default="runs/compare-vision")
+    _jobs_option(cv)
     _common(cv)
 
     ct = cmp_sub.add_parser("text", help="fine-tune the tiny transformer (or MiniLM) on a Shakespeare task")
@@ -146,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     ct.add_argument("--pretrained", default=None, help="checkpoint folder of a pretrained tiny LM (default: the cached one)")
     ct.add_argument("--steps", type=_positive_int, default=None, help="override every recipe's step count (quick runs)")
     ct.add_argument("--out", default="runs/compare-text")
+    _jobs_option(ct)
     _common(ct)
 
     sub.add_parser("recipes", help="list the shipped recipes and their settings")
@@ -170,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "forgetting":
             lp.add_argument("--text", action="store_true",
                             help="the text counterpart: fine-tune the tiny GPT on genre, watch its held-out LM loss")
+        _jobs_option(lp)
         _common(lp)
 
     app = sub.add_parser("app", help="serve the playground notebook as a classroom app (Voila, no code shown)")
@@ -215,7 +234,7 @@ def cmd_demo(args) -> int:
     print(f"2/2 fine-tuning vs scratch on real handwritten digits: recipes {', '.join(DEMO_RECIPES)}, budgets "
           f"{', '.join(map(str, DEMO_BUDGETS))}, 5 paired seeds at N<=20 and 2 above ...", flush=True)
     task = VisionTask("mnist5k", pretrained=pre.model, device=args.device)
-    results = compare(task, DEMO_RECIPES, DEMO_BUDGETS, DEMO_SEEDS, progress=not args.quiet)
+    results = compare(task, DEMO_RECIPES, DEMO_BUDGETS, DEMO_SEEDS, progress=not args.quiet, jobs=args.jobs)
     paths = write_comparison(results, args.out, "workbench demo: pretrained vs scratch on real handwritten digits")
     print()
     _print_table(results, paths)
@@ -264,7 +283,7 @@ def cmd_compare_vision(args) -> int:
         task.pretrained = resolve_pretrained(args.pretrained, device=args.device, progress=not args.quiet)
         if task.pretrained.config.in_channels != task.data.pool.images.shape[1]:
             raise WorkbenchError("the pretrained model and the target have different channel counts; use a grey-scale target")
-    results = compare(task, recipes, args.budgets, args.seeds, progress=not args.quiet)
+    results = compare(task, recipes, args.budgets, args.seeds, progress=not args.quiet, jobs=args.jobs)
     paths = write_comparison(results, args.out, f"compare vision on {task.name}")
     _print_table(results, paths)
     return 0
@@ -282,7 +301,8 @@ def cmd_compare_text(args) -> int:
     from .experiments.text_cli import compare_text_command
 
     compare_text_command(task=args.task, budgets=args.budgets, seeds=args.seeds, recipes=args.recipes, out=args.out,
-                         pretrained=args.pretrained, backbone=args.backbone, steps=args.steps, device=args.device, quiet=args.quiet)
+                         pretrained=args.pretrained, backbone=args.backbone, steps=args.steps, device=args.device, quiet=args.quiet,
+                         jobs=args.jobs)
     return 0
 
 
@@ -307,7 +327,7 @@ def cmd_lab(args) -> int:
 
     lab_command(args.domain, out=args.out, seeds=args.seeds, budget=args.budget, steps=args.steps,
                 lrs=getattr(args, "lrs", None) or DEFAULT_LRS, batch_sizes=getattr(args, "batch_sizes", None),
-                text=getattr(args, "text", False), device=args.device, quiet=args.quiet)
+                text=getattr(args, "text", False), device=args.device, quiet=args.quiet, jobs=args.jobs)
     return 0
 
 

@@ -12,6 +12,10 @@ The measurements:
 * **L2-SP**: a penalty ``alpha/2 * ||w - w_pretrained||^2`` on the backbone, added through ``fit``'s
   ``loss_fn`` (no change to the loop).
 * **LR range test** (:func:`lr_find`): ``fit`` with a callback that raises the LR exponentially every step.
+
+Each experiment's runs are independent, so ``jobs=`` spreads them over worker processes exactly as
+``compare`` does (:mod:`workbench.experiments.sweep`: same numbers as one job; ``WORKBENCH_JOBS``). Every
+run is one module-level function of (shared inputs, one grid point), the form a worker can be sent.
 """
 from __future__ import annotations
 
@@ -55,6 +59,18 @@ def fit_on(task: VisionTask, recipe: Recipe, train_idx: torch.Tensor, seed: int,
 
 def test_accuracy(task: VisionTask, model: nn.Module) -> float:
     return accuracy(model, task.data.test.images, task.data.test.labels)
+
+
+def _runs(fn: Callable, shared, items: list, jobs, task, recipes=(), on_result=None) -> list:
+    """``[fn(shared, item) for item in items]``, in ``jobs`` worker processes once the pretrained model is loaded."""
+    from .sweep import run_sweep, warm_up
+
+    warm_up(task, [get_recipe(r, "vision") for r in recipes])
+    return run_sweep(fn, shared, items, jobs=jobs, on_result=on_result, progress=False, device=task.device)
+
+
+def _flat(lists) -> list:
+    return [row for rows in lists for row in rows]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -156,31 +172,35 @@ def forgetting_recipes(steps: int = 200) -> dict[str, tuple[Recipe, float]]:
 
 
 def forgetting(task: VisionTask, budget: int = 50, seeds: Sequence[int] = (0, 1), *, steps: int = 200,
-               recipes: dict | None = None, progress: bool = False) -> pd.DataFrame:
+               recipes: dict | None = None, progress: bool = False, jobs=None) -> pd.DataFrame:
     """One row per (recipe, seed): target test accuracy and the pretraining task's accuracy before/after."""
     if task.pretrained is None:
         from .pretrain import resolve_pretrained
 
         task.pretrained = resolve_pretrained(device=task.device)
-    pretrained = task.pretrained
     images, labels = glyph_holdout()
-    reference = backbone_reference(pretrained)
+    shared = {"task": task, "budget": budget, "images": images, "labels": labels, "reference": backbone_reference(task.pretrained)}
     recipes = recipes or forgetting_recipes(steps)
-    rows = []
-    for label, (recipe, alpha) in recipes.items():
-        for seed in seeds:
-            start = time.perf_counter()
-            idx = balanced_subset(task.pool_labels, budget, seed)
-            loss = l2sp_loss(reference, alpha, recipe.label_smoothing) if alpha else None
-            res = fit_on(task, recipe, idx, seed, loss_fn=loss)
-            rows.append({"recipe": label, "budget": budget, "seed": seed, "steps": res.steps_done, "l2sp_alpha": alpha,
-                         "target_accuracy": test_accuracy(task, res.model),
-                         **source_scores(pretrained, res.model, images, labels),
-                         "seconds": time.perf_counter() - start})
-            if progress:
-                print(f"  {label:32s} seed {seed}: target {rows[-1]['target_accuracy']:.3f}, "
-                      f"source {rows[-1]['source_before']:.3f} -> {rows[-1]['source_after']:.3f}", flush=True)
-    return pd.DataFrame(rows)
+    items = [(label, recipe, alpha, seed) for label, (recipe, alpha) in recipes.items() for seed in seeds]
+
+    def show(row):
+        print(f"  {row['recipe']:32s} seed {row['seed']}: target {row['target_accuracy']:.3f}, "
+              f"source {row['source_before']:.3f} -> {row['source_after']:.3f}", flush=True)
+
+    return pd.DataFrame(_runs(_forgetting_run, shared, items, jobs, task, on_result=show if progress else None))
+
+
+def _forgetting_run(shared: dict, item) -> dict:
+    label, recipe, alpha, seed = item
+    task, budget = shared["task"], shared["budget"]
+    start = time.perf_counter()
+    idx = balanced_subset(task.pool_labels, budget, seed)
+    loss = l2sp_loss(shared["reference"], alpha, recipe.label_smoothing) if alpha else None
+    res = fit_on(task, recipe, idx, seed, loss_fn=loss)
+    return {"recipe": label, "budget": budget, "seed": seed, "steps": res.steps_done, "l2sp_alpha": alpha,
+            "target_accuracy": test_accuracy(task, res.model),
+            **source_scores(task.pretrained, res.model, shared["images"], shared["labels"]),
+            "seconds": time.perf_counter() - start}
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -197,27 +217,30 @@ def _loss_and_accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Ten
 
 
 def learning_curves(task: VisionTask, recipes: Sequence[str | Recipe] = ("scratch", "finetune"), budget: int = 20,
-                    seeds: Sequence[int] = (0,), *, steps: int = 300, eval_every: int = 10, augment: str = "none") -> pd.DataFrame:
+                    seeds: Sequence[int] = (0,), *, steps: int = 300, eval_every: int = 10, augment: str = "none",
+                    jobs=None) -> pd.DataFrame:
     """Train/test loss and accuracy every ``eval_every`` steps: one row per (recipe, seed, step)."""
-    test = task.data.test
-    rows = []
-    for r in recipes:
-        recipe = get_recipe(r, "vision", steps=steps, augment=augment, label_smoothing=0.0)
-        for seed in seeds:
-            idx = balanced_subset(task.pool_labels, budget, seed)
-            train = task.data.pool.subset(idx)
+    built = [get_recipe(r, "vision", steps=steps, augment=augment, label_smoothing=0.0) for r in recipes]
+    items = [(recipe, seed) for recipe in built for seed in seeds]
+    shared = {"task": task, "budget": budget, "eval_every": eval_every}
+    return pd.DataFrame(_flat(_runs(_curve_run, shared, items, jobs, task, built)))
 
-            def evaluate(m):
-                tl, ta = _loss_and_accuracy(m, train.images, train.labels)
-                vl, va = _loss_and_accuracy(m, test.images, test.labels)
-                return {"train_loss": tl, "train_accuracy": ta, "test_loss": vl, "test_accuracy": va}
 
-            res = fit_on(task, recipe, idx, seed, evaluate=evaluate, eval_every=eval_every)
-            for h in res.history:
-                if "test_loss" in h:
-                    rows.append({"recipe": recipe.name, "budget": budget, "seed": seed, "step": h["step"],
-                                 **{k: h[k] for k in ("train_loss", "train_accuracy", "test_loss", "test_accuracy")}})
-    return pd.DataFrame(rows)
+def _curve_run(shared: dict, item) -> list[dict]:
+    recipe, seed = item
+    task, budget, test = shared["task"], shared["budget"], shared["task"].data.test
+    idx = balanced_subset(task.pool_labels, budget, seed)
+    train = task.data.pool.subset(idx)
+
+    def evaluate(m):
+        tl, ta = _loss_and_accuracy(m, train.images, train.labels)
+        vl, va = _loss_and_accuracy(m, test.images, test.labels)
+        return {"train_loss": tl, "train_accuracy": ta, "test_loss": vl, "test_accuracy": va}
+
+    res = fit_on(task, recipe, idx, seed, evaluate=evaluate, eval_every=shared["eval_every"])
+    return [{"recipe": recipe.name, "budget": budget, "seed": seed, "step": h["step"],
+             **{k: h[k] for k in ("train_loss", "train_accuracy", "test_loss", "test_accuracy")}}
+            for h in res.history if "test_loss" in h]
 
 
 def carve_validation(labels: torch.Tensor, idx: torch.Tensor, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -234,74 +257,87 @@ def carve_validation(labels: torch.Tensor, idx: torch.Tensor, fraction: float, s
 
 
 def early_stopping(task: VisionTask, recipe: str | Recipe = "finetune", budget: int = 50, seeds: Sequence[int] = (0, 1, 2),
-                   *, steps: int = 200, val_fraction: float = 0.2, patience: int = 3, eval_every: int = 10) -> pd.DataFrame:
+                   *, steps: int = 200, val_fraction: float = 0.2, patience: int = 3, eval_every: int = 10,
+                   jobs=None) -> pd.DataFrame:
     """Fixed steps on all N labels vs early stopping on a validation split carved from the same N.
 
     One row per (seed, strategy) with the test accuracy, the steps actually run and the best step.
     """
     base = get_recipe(recipe, "vision", steps=steps)
+    shared = {"task": task, "recipe": base, "budget": budget, "val_fraction": val_fraction, "patience": patience,
+              "eval_every": eval_every}
+    return pd.DataFrame(_flat(_runs(_early_stopping_run, shared, list(seeds), jobs, task, [base])))
+
+
+def _early_stopping_run(shared: dict, seed: int) -> list[dict]:
+    task, base, budget = shared["task"], shared["recipe"], shared["budget"]
     rows = []
-    for seed in seeds:
-        idx = balanced_subset(task.pool_labels, budget, seed)
-        start = time.perf_counter()
-        res = fit_on(task, base, idx, seed)
-        rows.append({"recipe": base.name, "budget": budget, "seed": seed, "strategy": "fixed steps, all N",
-                     "test_accuracy": test_accuracy(task, res.model), "steps_run": res.steps_done, "best_step": None,
-                     "seconds": time.perf_counter() - start})
-        train_idx, val_idx = carve_validation(task.pool_labels, idx, val_fraction, seed)
-        val = task.data.pool.subset(val_idx)
-        start = time.perf_counter()
-        res = fit_on(task, base.replace(early_stopping=patience), train_idx, seed, eval_every=eval_every,
-                     evaluate=lambda m: {"val_accuracy": accuracy(m, val.images, val.labels)})
-        rows.append({"recipe": base.name, "budget": budget, "seed": seed,
-                     "strategy": f"early stopping, {len(val_idx)} of N held out",
-                     "test_accuracy": test_accuracy(task, res.model), "steps_run": res.steps_done, "best_step": res.best_step,
-                     "seconds": time.perf_counter() - start})
-    return pd.DataFrame(rows)
+    idx = balanced_subset(task.pool_labels, budget, seed)
+    start = time.perf_counter()
+    res = fit_on(task, base, idx, seed)
+    rows.append({"recipe": base.name, "budget": budget, "seed": seed, "strategy": "fixed steps, all N",
+                 "test_accuracy": test_accuracy(task, res.model), "steps_run": res.steps_done, "best_step": None,
+                 "seconds": time.perf_counter() - start})
+    train_idx, val_idx = carve_validation(task.pool_labels, idx, shared["val_fraction"], seed)
+    val = task.data.pool.subset(val_idx)
+    start = time.perf_counter()
+    res = fit_on(task, base.replace(early_stopping=shared["patience"]), train_idx, seed, eval_every=shared["eval_every"],
+                 evaluate=lambda m: {"val_accuracy": accuracy(m, val.images, val.labels)})
+    rows.append({"recipe": base.name, "budget": budget, "seed": seed,
+                 "strategy": f"early stopping, {len(val_idx)} of N held out",
+                 "test_accuracy": test_accuracy(task, res.model), "steps_run": res.steps_done, "best_step": res.best_step,
+                 "seconds": time.perf_counter() - start})
+    return rows
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Augmentation
 # ----------------------------------------------------------------------------------------------------------
 def augmentation(task: VisionTask, recipes: Sequence[str] = ("scratch", "discriminative"), budgets: Sequence[int] = (20,),
-                 seeds: Sequence[int] = (0, 1, 2), *, steps: int = 200, augments: Sequence[str] = ("none", "light")) -> pd.DataFrame:
+                 seeds: Sequence[int] = (0, 1, 2), *, steps: int = 200, augments: Sequence[str] = ("none", "light"),
+                 jobs=None) -> pd.DataFrame:
     """Test accuracy of each recipe with each augmentation: one row per (recipe, augment, budget, seed), paired by seed."""
-    rows = []
-    for budget in budgets:
-        for seed in seeds:
-            for name in recipes:
-                for aug in augments:
-                    recipe = get_recipe(name, "vision", steps=steps, augment=aug)
-                    run = task.run(recipe, budget, seed)
-                    rows.append({"recipe": name, "augment": aug, "budget": budget, "seed": seed,
-                                 "test_accuracy": run.score, "seconds": run.seconds})
-    return pd.DataFrame(rows)
+    items = [(name, get_recipe(name, "vision", steps=steps, augment=aug), budget, seed)
+             for budget in budgets for seed in seeds for name in recipes for aug in augments]
+    return pd.DataFrame(_runs(_augmentation_run, task, items, jobs, task, recipes))
+
+
+def _augmentation_run(task: VisionTask, item) -> dict:
+    name, recipe, budget, seed = item
+    run = task.run(recipe, budget, seed)
+    return {"recipe": name, "augment": recipe.augment, "budget": budget, "seed": seed, "test_accuracy": run.score,
+            "seconds": run.seconds}
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Hyperparameter sensitivity and the LR range test
 # ----------------------------------------------------------------------------------------------------------
 def lr_grid(task: VisionTask, recipes: Sequence[str] = ("scratch", "finetune"), lrs: Sequence[float] = (1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
-            budget: int = 50, seeds: Sequence[int] = (0, 1), *, steps: int = 200, batch_sizes: Sequence[int | None] = (None,)) -> pd.DataFrame:
+            budget: int = 50, seeds: Sequence[int] = (0, 1), *, steps: int = 200, batch_sizes: Sequence[int | None] = (None,),
+            jobs=None) -> pd.DataFrame:
     """Test accuracy over an LR x recipe (x batch size) grid; a diverged run scores NaN with ``diverged`` set."""
-    rows = []
+    items = []
     for name in recipes:
         for bs in batch_sizes:
             for lr in lrs:
-                for seed in seeds:
-                    changes = {"steps": steps, "lr": lr, **({"batch_size": bs} if bs else {})}
-                    recipe = get_recipe(name, "vision", **changes)
-                    if recipe.backbone_lr is not None:  # keep a discriminative recipe's ratio
-                        base = get_recipe(name, "vision")
-                        recipe = recipe.replace(backbone_lr=lr * base.backbone_lr / base.lr)
-                    try:
-                        run = task.run(recipe, budget, seed)
-                        score, diverged, seconds = run.score, False, run.seconds
-                    except TrainingDiverged:
-                        score, diverged, seconds = float("nan"), True, float("nan")
-                    rows.append({"recipe": name, "lr": lr, "batch_size": recipe.batch_size, "budget": budget, "seed": seed,
-                                 "test_accuracy": score, "diverged": diverged, "seconds": seconds})
-    return pd.DataFrame(rows)
+                changes = {"steps": steps, "lr": lr, **({"batch_size": bs} if bs else {})}
+                recipe = get_recipe(name, "vision", **changes)
+                if recipe.backbone_lr is not None:  # keep a discriminative recipe's ratio
+                    base = get_recipe(name, "vision")
+                    recipe = recipe.replace(backbone_lr=lr * base.backbone_lr / base.lr)
+                items += [(name, lr, recipe, budget, seed) for seed in seeds]
+    return pd.DataFrame(_runs(_lr_grid_run, task, items, jobs, task, recipes))
+
+
+def _lr_grid_run(task: VisionTask, item) -> dict:
+    name, lr, recipe, budget, seed = item
+    try:
+        run = task.run(recipe, budget, seed)
+        score, diverged, seconds = run.score, False, run.seconds
+    except TrainingDiverged:
+        score, diverged, seconds = float("nan"), True, float("nan")
+    return {"recipe": name, "lr": lr, "batch_size": recipe.batch_size, "budget": budget, "seed": seed,
+            "test_accuracy": score, "diverged": diverged, "seconds": seconds}
 
 
 def good_region(grid: pd.DataFrame, tolerance: float = 0.02) -> pd.DataFrame:
@@ -437,13 +473,24 @@ def step_flops(model: nn.Module, recipe: Recipe, batch, loss_fn=None) -> int:
     return int(counter.get_total_flops())
 
 
+def _cost_curve_run(shared: dict, item) -> list[dict]:
+    name, recipe, seed = item
+    task, test = shared["task"], shared["task"].data.test
+    idx = balanced_subset(task.pool_labels, shared["budget"], seed)
+    res = fit_on(task, recipe, idx, seed, eval_every=shared["eval_every"],
+                 evaluate=lambda m: {"test_accuracy": accuracy(m, test.images, test.labels)})
+    return [{"recipe": name, "seed": seed, "step": h["step"], "test_accuracy": h["test_accuracy"]}
+            for h in res.history if "test_accuracy" in h]
+
+
 def _seconds_per_step(model, recipe, batches, steps: int = 20) -> float:
     res = fit(copy.deepcopy(model), recipe.replace(steps=steps), batches, progress=False, log_every=steps)
     return res.seconds / steps
 
 
 def cost(task: VisionTask, budget: int = 100, seeds: Sequence[int] = (0, 1), *, steps: int = 200,
-         recipes: Sequence[str] = ("scratch", "probe", "discriminative"), eval_every: int = 10, timing_steps: int = 20) -> dict:
+         recipes: Sequence[str] = ("scratch", "probe", "discriminative"), eval_every: int = 10, timing_steps: int = 20,
+         jobs=None) -> dict:
     """Seconds and FLOPs of pretraining vs fine-tuning vs scratch, and the break-even number of tasks.
 
     Pretraining's cost is its step cost (measured now, on this machine, at its batch size) times its steps.
@@ -451,6 +498,7 @@ def cost(task: VisionTask, budget: int = 100, seeds: Sequence[int] = (0, 1), *, 
     accuracy, and ``steps_to_target`` the first evaluation where a recipe reaches it. A pretrained model
     saves (scratch's cost to target - the recipe's cost to target) per task; pretraining pays for itself
     after ``pretrain cost / saving`` tasks. Returns ``{"costs": frame, "curves": frame, "break_even": frame}``.
+    The curves may run in ``jobs`` workers; the step timings always run here, alone, so they time one run.
     """
     from ..data.glyphs import glyph_bank, split_by_font
     from ..models.cnn import CNNConfig, SmallCNN
@@ -471,17 +519,10 @@ def cost(task: VisionTask, budget: int = 100, seeds: Sequence[int] = (0, 1), *, 
     rows.append({"phase": "pretraining", "recipe": PRETRAIN_VISION.name, "steps": PRETRAIN_VISION.steps,
                  "batch_size": PRETRAIN_VISION.batch_size, "seconds_per_step": sps, "flops_per_step": flops,
                  "seconds": sps * PRETRAIN_VISION.steps, "flops": flops * PRETRAIN_VISION.steps})
-    curves = []
-    test = task.data.test
+    items = [(name, get_recipe(name, "vision", steps=steps), seed) for name in recipes for seed in seeds]
+    curves = _flat(_runs(_cost_curve_run, {"task": task, "budget": budget, "eval_every": eval_every}, items, jobs, task))
     for name in recipes:
         recipe = get_recipe(name, "vision", steps=steps)
-        for seed in seeds:
-            idx = balanced_subset(task.pool_labels, budget, seed)
-            res = fit_on(task, recipe, idx, seed, eval_every=eval_every,
-                         evaluate=lambda m: {"test_accuracy": accuracy(m, test.images, test.labels)})
-            for h in res.history:
-                if "test_accuracy" in h:
-                    curves.append({"recipe": name, "seed": seed, "step": h["step"], "test_accuracy": h["test_accuracy"]})
         train = task.data.pool.subset(balanced_subset(task.pool_labels, budget, 0))
         batches = image_batches(train.images, train.labels, recipe.batch_size, torch.Generator().manual_seed(0), AUGMENTS[recipe.augment])
         model = task.build_model(recipe, 0)

@@ -39,8 +39,11 @@ def _task(device=None):
 
 
 def lab_command(experiment: str, *, out: str | Path, seeds: int = 3, budget: int | None = None, steps: int | None = None,
-                lrs=DEFAULT_LRS, batch_sizes=None, text: bool = False, device=None, quiet: bool = False) -> dict[str, Path]:
+                lrs=DEFAULT_LRS, batch_sizes=None, text: bool = False, device=None, quiet: bool = False,
+                jobs=None) -> dict[str, Path]:
     """Run one lab experiment and write its CSV(s) and plot(s) to ``out``; returns the written paths.
+
+    ``jobs``: worker processes for the experiment's independent runs (see :mod:`workbench.experiments.sweep`).
 
     ``batch_sizes`` adds a batch-size axis to the sensitivity grid; ``text`` runs the forgetting experiment on
     the tiny GPT (genre fine-tuning, held-out LM loss as the source task) instead of the CNN.
@@ -58,10 +61,10 @@ def lab_command(experiment: str, *, out: str | Path, seeds: int = 3, budget: int
         raise WorkbenchError(f"--text is for the forgetting experiment only (not {experiment}); drop --text")
     out = writable_dir(out)
     if text:
-        return _text_forgetting(out, seeds=seeds, budget=budget, steps=steps, device=device, quiet=quiet)
+        return _text_forgetting(out, seeds=seeds, budget=budget, steps=steps, device=device, quiet=quiet, jobs=jobs)
     task = _task(device)
     seed_list = list(range(seeds))
-    kw = {"steps": steps} if steps else {}
+    kw = {"steps": steps, "jobs": jobs} if steps else {"jobs": jobs}
     paths: dict[str, Path] = {}
     if experiment == "forgetting":
         df = lab.forgetting(task, budget or 50, seed_list, progress=not quiet, **kw)
@@ -108,7 +111,7 @@ def lab_command(experiment: str, *, out: str | Path, seeds: int = 3, budget: int
     return paths
 
 
-def _text_forgetting(out: Path, *, seeds: int, budget: int | None, steps: int | None, device, quiet: bool) -> dict[str, Path]:
+def _text_forgetting(out: Path, *, seeds: int, budget: int | None, steps: int | None, device, quiet: bool, jobs=None) -> dict[str, Path]:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -118,7 +121,7 @@ def _text_forgetting(out: Path, *, seeds: int, budget: int | None, steps: int | 
     from .text_tasks import GenreTask
 
     task = GenreTask(pretrained=pretrained_lm(device=device, progress=not quiet), device=device)
-    df = text_forgetting(task, budget or 100, list(range(seeds)), progress=not quiet, **({"steps": steps} if steps else {}))
+    df = text_forgetting(task, budget or 100, list(range(seeds)), progress=not quiet, jobs=jobs, **({"steps": steps} if steps else {}))
     paths = {"results": _save_csv(df, out / "forgetting_text.csv"),
              "tradeoff": _save_fig(P.text_forgetting_tradeoff(df), out / "forgetting_text_tradeoff.png")}
     cols = ["target_score", "source_loss_before", "source_loss_after", "forgetting", "perplexity_after"]

@@ -20,6 +20,7 @@ import torch
 from ..data.text import corpus_ids, eval_windows
 from ..train.recipe import Recipe, get_recipe
 from .lab import l2sp_penalty
+from .sweep import run_sweep, warm_up
 from .text_tasks import TextTask
 
 
@@ -51,8 +52,11 @@ def lm_loss(model: torch.nn.Module, windows: torch.Tensor, batch: int = 32) -> f
 
 
 def text_forgetting(task: TextTask, budget: int = 100, seeds: Sequence[int] = (0, 1), *, steps: int = 150,
-                    recipes: dict | None = None, windows: int = 128, progress: bool = False) -> pd.DataFrame:
-    """One row per (recipe, seed): the task's test score, and held-out LM loss before and after fine-tuning."""
+                    recipes: dict | None = None, windows: int = 128, progress: bool = False, jobs=None) -> pd.DataFrame:
+    """One row per (recipe, seed): the task's test score, and held-out LM loss before and after fine-tuning.
+
+    ``jobs`` worker processes run the (recipe, seed) runs in parallel, as in :func:`workbench.experiments.compare.compare`.
+    """
     pretrained = task.pretrained
     if not hasattr(pretrained.model, "token_losses") or not pretrained.model.config.causal:
         from ..errors import WorkbenchError
@@ -63,19 +67,29 @@ def text_forgetting(task: TextTask, budget: int = 100, seeds: Sequence[int] = (0
     before = lm_loss(pretrained.model, held_out)
     # L2-SP pulls the body toward its pretrained weights; the LM head is not trained by a pooled classifier
     reference = {n: p.detach().clone() for n, p in pretrained.model.named_parameters() if not n.startswith("lm_head.")}
-    rows = []
-    for label, (recipe, alpha) in (recipes or text_forgetting_recipes(steps)).items():
-        for seed in seeds:
-            start = time.perf_counter()
-            penalty = (lambda m, a=alpha: a * l2sp_penalty(m, reference)) if alpha else None
-            run = task.run(recipe, budget, seed, penalty=penalty)
-            after = lm_loss(run.model, held_out)
-            rows.append({"recipe": label, "budget": budget, "seed": seed, "steps": run.steps, "l2sp_alpha": alpha,
-                         "target_score": run.score, "metric": task.metric, "source_loss_before": before,
-                         "source_loss_after": after, "forgetting": after - before,
-                         "perplexity_before": math.exp(before), "perplexity_after": math.exp(after),
-                         "seconds": time.perf_counter() - start})
-            if progress:
-                print(f"  {label:32s} seed {seed}: {task.metric} {run.score:.3f}, held-out LM loss {before:.3f} -> {after:.3f}",
-                      flush=True)
+    recipes = recipes or text_forgetting_recipes(steps)
+    items = [(label, recipe, alpha, seed) for label, (recipe, alpha) in recipes.items() for seed in seeds]
+    warm_up(task, [recipe for _, recipe, _, _ in items])  # encode the passages once, before the task travels
+    shared = {"task": task, "budget": budget, "held_out": held_out, "before": before, "reference": reference}
+
+    def show(row):
+        print(f"  {row['recipe']:32s} seed {row['seed']}: {task.metric} {row['target_score']:.3f}, held-out LM loss "
+              f"{before:.3f} -> {row['source_loss_after']:.3f}", flush=True)
+
+    rows = run_sweep(_text_forgetting_run, shared, items, jobs=jobs, on_result=show if progress else None, progress=False,
+                     device=task.device)
     return pd.DataFrame(rows)
+
+
+def _text_forgetting_run(shared: dict, item) -> dict:
+    label, recipe, alpha, seed = item
+    task, budget, before, reference = shared["task"], shared["budget"], shared["before"], shared["reference"]
+    start = time.perf_counter()
+    penalty = (lambda m: alpha * l2sp_penalty(m, reference)) if alpha else None
+    run = task.run(recipe, budget, seed, penalty=penalty)
+    after = lm_loss(run.model, shared["held_out"])
+    return {"recipe": label, "budget": budget, "seed": seed, "steps": run.steps, "l2sp_alpha": alpha,
+            "target_score": run.score, "metric": task.metric, "source_loss_before": before,
+            "source_loss_after": after, "forgetting": after - before,
+            "perplexity_before": math.exp(before), "perplexity_after": math.exp(after),
+            "seconds": time.perf_counter() - start}
