@@ -26,6 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SCORE_COLUMNS = ["task", "recipe", "budget", "seed", "metric", "score", "steps"]  # all but wall-clock seconds
 
 
+@pytest.fixture(scope="module", autouse=True)
+def no_warm_workers_afterwards():
+    """The pool a sweep leaves warm for the next one would idle through the rest of the suite: end it here."""
+    yield
+    from workbench.experiments.sweep import shutdown_workers
+
+    shutdown_workers()
+
+
 class FakeTask:
     """No training: a score made from (recipe, budget, seed); raises, exits or hangs at chosen budgets."""
 
@@ -166,13 +175,14 @@ def test_ctrl_c_stops_the_sweep_and_its_workers(tmp_path):
         pids = wait_for_flags(flags, 2)
         proc.send_signal(signal.SIGINT)
         start = time.monotonic()
-        _, err = proc.communicate(timeout=10)
-        latency = time.monotonic() - start
+        while not gone(pids) and time.monotonic() - start < 10:
+            time.sleep(0.02)
+        latency = time.monotonic() - start  # until the workers are dead (the interpreter's own exit comes after)
+        _, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
     assert "KeyboardInterrupt" in err and proc.returncode != 0
-    assert latency < 2.5, f"Ctrl-C took {latency:.1f} s"
-    assert gone(pids)
+    assert latency < 2.0, f"Ctrl-C took {latency:.1f} s to end the workers"
 
 
 def test_a_run_that_raises_is_reported_and_the_other_runs_are_kept():

@@ -40,8 +40,8 @@ from pathlib import Path
 from ..errors import WorkbenchError
 
 JOBS_ENV = "WORKBENCH_JOBS"
-#: A finished sweep's workers wait this long for the next sweep (a notebook's next cell), then exit.
-IDLE_SECONDS = 120
+#: A finished sweep's workers wait this long for the next sweep (a notebook's next cell), then exit; joblib's default.
+IDLE_SECONDS = 300
 _POLL = 0.05  # seconds between looks at the stop request while runs are in flight
 #: What every worker runs with: one thread per math library, and no nested pools of its own.
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "WORKBENCH_THREADS": "1",
@@ -217,13 +217,24 @@ def _in_workers(fn, shared, items, jobs, finished, stop, label, bar) -> tuple[di
     return results, failures
 
 
+_last_pool: list = []  # the pool the last sweep used, for shutdown_workers
+
+
 def _pool(jobs: int):
     """loky's reusable pool (a new one if the environment the workers need has changed since the last sweep)."""
     from joblib.externals.loky import get_reusable_executor
 
     env = {k: v for k, v in os.environ.items() if k.startswith("WORKBENCH_")}  # cache folder, device, ...
     env.update(WORKER_ENV)
-    return get_reusable_executor(max_workers=jobs, timeout=IDLE_SECONDS, initializer=_init_worker, env=env)
+    pool = get_reusable_executor(max_workers=jobs, timeout=IDLE_SECONDS, initializer=_init_worker, env=env)
+    _last_pool[:] = [pool]
+    return pool
+
+
+def shutdown_workers() -> None:
+    """End the warm workers now (their memory back at once); the next sweep starts fresh ones."""
+    while _last_pool:
+        _kill(_last_pool.pop())
 
 
 def _kill(pool) -> None:
