@@ -236,3 +236,20 @@ def test_two_processes_racing_on_an_empty_cache_train_once(tmp_path):
     assert sorted(line[0] for line in lines) == ["loaded", "trained"]  # one trained, the other waited and loaded
     assert lines[0][1:] == lines[1][1:]  # the same cache entry, the same weights
     assert sorted(os.listdir(cache / "models")) == [Path(lines[0][1]).name]  # nothing temporary or partial left
+
+
+def test_a_dask_cluster_gives_the_same_table(quick_pretrained, digits):
+    """--backend dask on a loopback cluster of 2 worker processes, started and stopped here (the cluster extra)."""
+    distributed = pytest.importorskip("distributed")
+    task = VisionTask(digits, pretrained=quick_pretrained.model, device="cpu")
+    recipes = [get_recipe("scratch", steps=10), get_recipe("discriminative", steps=10)]
+    serial = compare(task, recipes, [10], 2, progress=False, jobs=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        seen = []
+        on_cluster = compare(task, recipes, [10], 2, progress=False, backend="dask", scheduler=cluster.scheduler_address,
+                             on_result=seen.append)
+    pd.testing.assert_frame_equal(serial[SCORE_COLUMNS], on_cluster[SCORE_COLUMNS], check_exact=True)
+    assert len(seen) == 4
+    with pytest.raises(WorkbenchError, match="the dask backend needs the scheduler's address"):
+        compare(task, recipes, [10], 1, progress=False, backend="dask")

@@ -105,6 +105,12 @@ def _jobs_option(p: argparse.ArgumentParser) -> None:
                         "else the physical cores, less one above two cores; 1 on a GPU)")
 
 
+def _cluster_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=("loky", "dask"), default="loky",
+                   help="loky: worker processes on this machine (default); dask: a dask.distributed cluster (--scheduler)")
+    p.add_argument("--scheduler", default=None, help="the dask scheduler's address, e.g. tcp://HOST:8786 (with --backend dask)")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: WORKBENCH_DEVICE or the best available)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -117,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the headline experiment: pretrain (or reuse), then pretrained vs scratch over budgets")
     demo.add_argument("--out", default="runs/demo", help="folder for results.csv, summary.md and plots (default runs/demo)")
     _jobs_option(demo)
+    _cluster_options(demo)
     _common(demo)
 
     pre = sub.add_parser("pretrain", help="pretrain a model (cached for later commands and notebooks)")
@@ -151,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--steps", type=_positive_int, default=None, help="override every recipe's step count (quick runs)")
     cv.add_argument("--out", default="runs/compare-vision")
     _jobs_option(cv)
+    _cluster_options(cv)
     _common(cv)
 
     ct = cmp_sub.add_parser("text", help="fine-tune the tiny transformer (or MiniLM) on a Shakespeare task")
@@ -164,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     ct.add_argument("--steps", type=_positive_int, default=None, help="override every recipe's step count (quick runs)")
     ct.add_argument("--out", default="runs/compare-text")
     _jobs_option(ct)
+    _cluster_options(ct)
     _common(ct)
 
     sub.add_parser("recipes", help="list the shipped recipes and their settings")
@@ -234,7 +243,8 @@ def cmd_demo(args) -> int:
     print(f"2/2 fine-tuning vs scratch on real handwritten digits: recipes {', '.join(DEMO_RECIPES)}, budgets "
           f"{', '.join(map(str, DEMO_BUDGETS))}, 5 paired seeds at N<=20 and 2 above ...", flush=True)
     task = VisionTask("mnist5k", pretrained=pre.model, device=args.device)
-    results = compare(task, DEMO_RECIPES, DEMO_BUDGETS, DEMO_SEEDS, progress=not args.quiet, jobs=args.jobs)
+    results = compare(task, DEMO_RECIPES, DEMO_BUDGETS, DEMO_SEEDS, progress=not args.quiet, jobs=args.jobs,
+                      backend=args.backend, scheduler=args.scheduler)
     paths = write_comparison(results, args.out, "workbench demo: pretrained vs scratch on real handwritten digits")
     print()
     _print_table(results, paths)
@@ -283,7 +293,8 @@ def cmd_compare_vision(args) -> int:
         task.pretrained = resolve_pretrained(args.pretrained, device=args.device, progress=not args.quiet)
         if task.pretrained.config.in_channels != task.data.pool.images.shape[1]:
             raise WorkbenchError("the pretrained model and the target have different channel counts; use a grey-scale target")
-    results = compare(task, recipes, args.budgets, args.seeds, progress=not args.quiet, jobs=args.jobs)
+    results = compare(task, recipes, args.budgets, args.seeds, progress=not args.quiet, jobs=args.jobs, backend=args.backend,
+                      scheduler=args.scheduler)
     paths = write_comparison(results, args.out, f"compare vision on {task.name}")
     _print_table(results, paths)
     return 0
@@ -302,7 +313,7 @@ def cmd_compare_text(args) -> int:
 
     compare_text_command(task=args.task, budgets=args.budgets, seeds=args.seeds, recipes=args.recipes, out=args.out,
                          pretrained=args.pretrained, backbone=args.backbone, steps=args.steps, device=args.device, quiet=args.quiet,
-                         jobs=args.jobs)
+                         jobs=args.jobs, backend=args.backend, scheduler=args.scheduler)
     return 0
 
 

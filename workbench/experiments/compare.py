@@ -32,12 +32,14 @@ def seeds_for(budget: int, seeds) -> list[int]:
 
 def compare(task, recipes: Sequence[str | Recipe], budgets: Sequence[int], seeds=5, *, domain: str = "vision",
             progress: bool = True, on_result: Callable[[dict], None] | None = None, stop_event=None,
-            jobs: int | str | None = None, time_budget: float | None = None) -> pd.DataFrame:
+            jobs: int | str | None = None, time_budget: float | None = None, backend: str = "loky",
+            scheduler: str | None = None) -> pd.DataFrame:
     """Run every recipe on every budget and seed of ``task``; return one row per run, in plan order.
 
     ``jobs`` worker processes run the runs in parallel (None: ``WORKBENCH_JOBS``, else one per core; see
     :mod:`workbench.experiments.sweep`), with the same scores as one job. ``time_budget`` (seconds) stops
-    the comparison like ``stop_event`` does: the runs finished by then are the result.
+    the comparison like ``stop_event`` does: the runs finished by then are the result. ``backend="dask"``
+    and ``scheduler="tcp://host:8786"`` send the runs to a dask.distributed cluster instead.
     """
     if not recipes:
         raise WorkbenchError("no recipes to compare; give at least one, e.g. scratch,discriminative")
@@ -47,8 +49,8 @@ def compare(task, recipes: Sequence[str | Recipe], budgets: Sequence[int], seeds
     plan = [(b, s, r) for b in budgets for s in seeds_for(b, seeds) for r in recipes]
     from .sweep import deadline_event, resolve_jobs
 
-    if min(resolve_jobs(jobs, getattr(task, "device", None)), len(plan)) > 1:
-        return _compare_in_workers(task, recipes, plan, jobs, progress, on_result, stop_event, time_budget)
+    if backend != "loky" or min(resolve_jobs(jobs, getattr(task, "device", None)), len(plan)) > 1:
+        return _compare_in_workers(task, recipes, plan, jobs, progress, on_result, stop_event, time_budget, backend, scheduler)
     stop_event = deadline_event(stop_event, time_budget)
     bar = None
     if progress:
@@ -86,13 +88,14 @@ def _run_row(task, item) -> dict:
     return _row(task, recipe, budget, seed, task.run(recipe, budget, seed))
 
 
-def _compare_in_workers(task, recipes, plan, jobs, progress, on_result, stop_event, time_budget) -> pd.DataFrame:
+def _compare_in_workers(task, recipes, plan, jobs, progress, on_result, stop_event, time_budget, backend, scheduler) -> pd.DataFrame:
     from .sweep import SweepFailed, run_sweep, warm_up
 
     warm_up(task, recipes)  # the pretrained model is loaded here once and travels with the task
     try:
         rows = run_sweep(_run_row, task, plan, jobs=jobs, on_result=on_result, stop_event=stop_event, time_budget=time_budget,
                          progress=progress, desc=f"compare {task.name}", device=getattr(task, "device", None),
+                         backend=backend, scheduler=scheduler,
                          label=lambda item: f"{item[2].name} N={item[0]} seed {item[1]}",
                          postfix=lambda row: {"recipe": row["recipe"], "N": row["budget"], "score": f"{row['score']:.3f}"})
     except SweepFailed as err:

@@ -40,6 +40,7 @@ from pathlib import Path
 from ..errors import WorkbenchError
 
 JOBS_ENV = "WORKBENCH_JOBS"
+BACKENDS = ("loky", "dask")
 #: A finished sweep's workers wait this long for the next sweep (a notebook's next cell), then exit; joblib's default.
 IDLE_SECONDS = 300
 _POLL = 0.05  # seconds between looks at the stop request while runs are in flight
@@ -118,7 +119,8 @@ class _Deadline:
 
 def run_sweep(fn: Callable, shared, items: Sequence, *, jobs: int | str | None = None, on_result: Callable | None = None,
               stop_event=None, time_budget: float | None = None, progress: bool = True, desc: str = "sweep",
-              label: Callable = repr, postfix: Callable | None = None, device=None) -> list:
+              label: Callable = repr, postfix: Callable | None = None, device=None, backend: str = "loky",
+              scheduler: str | None = None) -> list:
     """``[fn(shared, item) for item in items]`` in ``jobs`` worker processes; the results come back in ``items`` order.
 
     ``fn`` must be importable (a module-level function) or picklable and return a small picklable result
@@ -128,8 +130,21 @@ def run_sweep(fn: Callable, shared, items: Sequence, *, jobs: int | str | None =
     re-raises ``KeyboardInterrupt`` once the workers are gone). ``label(item)`` names a failed run in
     :class:`SweepFailed`; ``postfix(result)`` gives the progress bar's last-result fields. With one job
     the runs happen here, in a plain loop.
+
+    ``backend="dask"`` with ``scheduler="tcp://host:8786"`` sends the runs to a dask.distributed cluster
+    instead (the ``cluster`` extra; see :mod:`workbench.experiments.sweep_dask`); ``jobs`` then defaults to
+    the cluster's worker threads.
     """
+    from ..errors import check_choice
+
+    check_choice("backend", backend, BACKENDS)
     items = list(items)
+    workers = None
+    if backend == "dask":
+        from .sweep_dask import DaskWorkers
+
+        workers = DaskWorkers(scheduler)
+        jobs = workers.threads() if jobs is None else resolve_jobs(jobs)
     jobs = min(resolve_jobs(jobs, device), max(1, len(items)))
     stop = deadline_event(stop_event, time_budget)
     bar = None
@@ -147,7 +162,7 @@ def run_sweep(fn: Callable, shared, items: Sequence, *, jobs: int | str | None =
                 bar.set_postfix(postfix(result))
 
     try:
-        if jobs == 1:
+        if jobs == 1 and workers is None:
             results, failures = {}, []
             for i, item in enumerate(items):
                 if stop is not None and stop.is_set():
@@ -155,7 +170,11 @@ def run_sweep(fn: Callable, shared, items: Sequence, *, jobs: int | str | None =
                 results[i] = fn(shared, item)
                 finished(results[i])
         else:
-            results, failures = _in_workers(fn, shared, items, jobs, finished, stop, label, bar)
+            workers = workers or LocalWorkers(jobs)
+            try:
+                results, failures = _in_workers(fn, shared, items, jobs, finished, stop, label, bar, workers)
+            finally:
+                workers.close()
     finally:
         if bar is not None:
             bar.close()
@@ -165,56 +184,77 @@ def run_sweep(fn: Callable, shared, items: Sequence, *, jobs: int | str | None =
     return ordered
 
 
-def _in_workers(fn, shared, items, jobs, finished, stop, label, bar) -> tuple[dict, list[RunFailure]]:
+def _in_workers(fn, shared, items, jobs, finished, stop, label, bar, workers) -> tuple[dict, list[RunFailure]]:
     """The parallel loop: at most ``jobs`` runs in flight, the next one handed out as each finishes."""
-    folder = Path(tempfile.mkdtemp(prefix="workbench-sweep-"))
     results: dict[int, object] = {}
     failures: list[RunFailure] = []
+    workers.send(shared)
+    todo = list(enumerate(items))[::-1]  # popped from the end: handed out in plan order
+    pending: dict = {}
     try:
-        payload = folder / "shared.pkl"
+        while todo or pending:
+            while todo and len(pending) < jobs and not (stop is not None and stop.is_set()):
+                i, item = todo.pop()
+                pending[workers.submit(fn, item)] = i
+            if stop is not None and stop.is_set():
+                break
+            done, _ = wait(list(pending), timeout=_POLL, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                i = pending.pop(future)
+                try:
+                    status, value, tb = future.result()
+                except Exception as err:  # noqa: BLE001 - the process died (killed, out of memory, a crash in C)
+                    status, value, tb, broken = "error", f"its worker process died ({type(err).__name__}: {err})", "", True
+                if status == "ok":
+                    results[i] = value
+                    finished(value)
+                else:
+                    failures.append(RunFailure(items[i], label(items[i]), value, tb))
+                    if bar is not None:
+                        bar.set_postfix(failed=len(failures))
+            if broken:
+                workers.renew()
+    except BaseException:
+        workers.stop()
+        raise
+    if pending:  # stopped with runs in flight: they are not results, and their workers must not outlive the sweep
+        workers.stop()
+    return results, failures
+
+
+class LocalWorkers:
+    """loky worker processes on this machine; the shared object travels through a temporary file, read once per worker."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.folder = Path(tempfile.mkdtemp(prefix="workbench-sweep-"))
+        self.payload = self.folder / "shared.pkl"
+        self.pool = None
+
+    def send(self, shared) -> None:
         try:
             import cloudpickle
 
-            with open(payload, "wb") as fh:
+            with open(self.payload, "wb") as fh:
                 cloudpickle.dump(shared, fh, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as err:  # noqa: BLE001 - say what to do instead of a pickling traceback
             raise WorkbenchError(f"cannot send {type(shared).__name__} to worker processes ({type(err).__name__}: {err}); "
                                  "run with jobs=1") from err
-        todo = list(enumerate(items))[::-1]  # popped from the end: handed out in plan order
-        pending: dict = {}
-        pool = _pool(jobs)
-        try:
-            while todo or pending:
-                while todo and len(pending) < jobs and not (stop is not None and stop.is_set()):
-                    i, item = todo.pop()
-                    pending[pool.submit(_work, str(payload), fn, item)] = i
-                if stop is not None and stop.is_set():
-                    break
-                done, _ = wait(list(pending), timeout=_POLL, return_when=FIRST_COMPLETED)
-                broken = False
-                for future in done:
-                    i = pending.pop(future)
-                    try:
-                        status, value, tb = future.result()
-                    except Exception as err:  # noqa: BLE001 - the process died (killed, out of memory, a crash in C)
-                        status, value, tb, broken = "error", f"its worker process died ({type(err).__name__}: {err})", "", True
-                    if status == "ok":
-                        results[i] = value
-                        finished(value)
-                    else:
-                        failures.append(RunFailure(items[i], label(items[i]), value, tb))
-                        if bar is not None:
-                            bar.set_postfix(failed=len(failures))
-                if broken:  # loky marks the whole pool broken: the remaining runs go to a fresh one
-                    pool = _pool(jobs)
-        except BaseException:
-            _kill(pool)
-            raise
-        if pending:  # stopped with runs in flight: they are not results, and their workers must not outlive the sweep
-            _kill(pool)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return results, failures
+        self.pool = _pool(self.jobs)
+
+    def submit(self, fn, item):
+        return self.pool.submit(_work, str(self.payload), fn, item)
+
+    def renew(self) -> None:  # loky marks the whole pool broken when one worker dies: the other runs go to a fresh one
+        self.pool = _pool(self.jobs)
+
+    def stop(self) -> None:
+        if self.pool is not None:
+            _kill(self.pool)
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 _last_pool: list = []  # the pool the last sweep used, for shutdown_workers

@@ -50,10 +50,10 @@ def pretrain_text_command(*, objective: str = "clm", tokenizer: str = "bpe", bud
 
 def compare_text_command(*, task: str = "genre", budgets=(30, 100, 300, 1000), seeds=3, recipes=None, out: str = "runs/compare-text",
                          pretrained: str | None = None, backbone: str = "tiny", steps: int | None = None, device=None,
-                         quiet: bool = False, jobs=None):
+                         quiet: bool = False, jobs=None, backend: str = "loky", scheduler: str | None = None):
     """Run ``recipes`` on ``task`` over ``budgets`` x ``seeds``; write results.csv, summary.md and plots to ``out``.
 
-    ``jobs`` worker processes run the runs in parallel (see :func:`workbench.experiments.compare.compare`).
+    ``jobs``, ``backend`` and ``scheduler``: where the runs run (see :func:`workbench.experiments.compare.compare`).
     """
     from .text_tasks import text_task
 
@@ -72,7 +72,8 @@ def compare_text_command(*, task: str = "genre", budgets=(30, 100, 300, 1000), s
 
         pd.DataFrame([row]).to_csv(partial, mode="a", header=not partial.exists(), index=False)
 
-    results = compare(t, built, list(budgets), seeds, domain="text", progress=not quiet, on_result=on_result, jobs=jobs)
+    results = compare(t, built, list(budgets), seeds, domain="text", progress=not quiet, on_result=on_result, jobs=jobs,
+                      backend=backend, scheduler=scheduler)
     paths = write_results(results, out, f"compare text on {task} ({backbone})")
     print(markdown_table(results))
     print("\nwrote " + ", ".join(str(p) for p in paths.values()))
