@@ -36,8 +36,9 @@ def compare(task, recipes: Sequence[str | Recipe], budgets: Sequence[int], seeds
             scheduler: str | None = None) -> pd.DataFrame:
     """Run every recipe on every budget and seed of ``task``; return one row per run, in plan order.
 
-    ``jobs`` worker processes run the runs in parallel (None: ``WORKBENCH_JOBS``, else one per core; see
-    :mod:`workbench.experiments.sweep`), with the same scores as one job. ``time_budget`` (seconds) stops
+    ``jobs`` worker processes run the runs in parallel, with the same scores as one job (None:
+    ``WORKBENCH_JOBS``, else :func:`~workbench.experiments.sweep.default_jobs`); with workers, runs that
+    raise are reported together as ``SweepFailed`` once the others finish. ``time_budget`` (seconds) stops
     the comparison like ``stop_event`` does: the runs finished by then are the result. ``backend="dask"``
     and ``scheduler="tcp://host:8786"`` send the runs to a dask.distributed cluster instead.
     """
