@@ -235,8 +235,50 @@ def bench_ddp_scaling(quick: bool) -> dict:
             "vs_one_process_two_threads": two / rates["1 process, 2 threads"]}
 
 
+def bench_sweep_parallel(quick: bool) -> dict:
+    """Runs/s of a small comparison with 2 worker processes over 1 (and with one per core where there are more).
+
+    The ratio is the throughput of a warm pool (the workers already started: a notebook's second comparison,
+    or any long one); ``cold`` times a fresh pool, start included, as one short CLI command sees it.
+    """
+    from joblib import cpu_count
+
+    from workbench.experiments.compare import compare
+    from workbench.pretrain.vision import pretrained_cnn
+    from workbench.experiments.sweep import shutdown_workers
+    from workbench.tasks.vision import VisionTask
+    from workbench.train.recipe import get_recipe
+
+    steps, seeds = (60, 2) if quick else (200, 3)
+    task = VisionTask("mnist5k", pretrained=pretrained_cnn(steps=80, progress=False).model, device="cpu")
+    recipes = [get_recipe(n, steps=steps) for n in ("scratch", "probe", "discriminative")]
+    budgets = [10, 20, 50]
+    runs = len(recipes) * len(budgets) * seeds
+
+    def rate(jobs: int, cold: bool = False) -> float:
+        if cold:
+            shutdown_workers()
+        start = time.perf_counter()
+        compare(task, recipes, budgets, seeds, progress=False, jobs=jobs)
+        return runs / (time.perf_counter() - start)
+
+    compare(task, recipes, budgets[:1], 1, progress=False, jobs=1)  # warm-up: torch's first calls, outside the timings
+    cold = rate(2, cold=True)
+    one, two = rate(1), rate(2)
+    cores = cpu_count(only_physical_cores=True)
+    many = {cores: rate(cores, cold=True) and rate(cores)} if cores > 2 else {}
+    shutdown_workers()
+    what = (f"runs/s of a {runs}-run comparison ({steps} steps each), 2 warm worker processes / 1 job; "
+            f"a cold pool, start included: {cold / one:.2f}" + (f"; {cores} jobs: {many[cores] / one:.2f}" if many else ""))
+    return {"ratio": two / one, "what": what, "runs": runs, "steps": steps, "cold_ratio": cold / one,
+            "pool_start_seconds": runs / cold - runs / two,
+            "runs_per_s": {"1 job": one, "2 jobs": two, "2 jobs, cold pool": cold, **{f"{k} jobs": v for k, v in many.items()}},
+            "physical_cores": cores, "goal": ">= 1.7 on 2 cores"}
+
+
 BENCHMARKS = {"fit_vs_plain_loop": bench_fit_vs_plain_loop, "gpt_vs_minimal_gpt": bench_gpt_vs_minimal_gpt,
-              "data_vs_training": bench_data_vs_training, "ddp_scaling": bench_ddp_scaling, "demo_seconds": bench_demo}
+              "data_vs_training": bench_data_vs_training, "ddp_scaling": bench_ddp_scaling, "demo_seconds": bench_demo,
+              "sweep_parallel": bench_sweep_parallel}
 
 
 def main(argv=None) -> int:

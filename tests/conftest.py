@@ -1,8 +1,14 @@
 """Shared fixtures: real data, and a briefly pretrained CNN (real training, a few seconds)."""
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
+
+# Comparisons run serially unless a test asks for workers (tests/test_sweep.py does): on 2 shared cores a
+# pool per small comparison would cost more than it saves, and serial is the reference the sweep matches.
+os.environ.setdefault("WORKBENCH_JOBS", "1")
 
 
 @pytest.fixture(scope="session")

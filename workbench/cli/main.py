@@ -94,6 +94,27 @@ def _described(choices: dict[str, str]) -> str:
     return "; ".join(f"{k}: {v}" for k, v in choices.items())
 
 
+def _jobs(text: str):
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"--jobs takes a positive whole number or auto, like 2; got {text!r}") from None
+
+
+def _jobs_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=_jobs, default=None,
+                   help="worker processes for the independent runs, one torch thread each (default: WORKBENCH_JOBS, "
+                        "else the physical cores, less one above two cores; 1 on a GPU)")
+
+
+def _cluster_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=("loky", "dask"), default="loky",
+                   help="loky: worker processes on this machine (default); dask: a dask.distributed cluster (--scheduler)")
+    p.add_argument("--scheduler", default=None, help="the dask scheduler's address, e.g. tcp://HOST:8786 (with --backend dask)")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda or mps (default: WORKBENCH_DEVICE or the best available)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -105,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="the headline experiment: pretrain (or reuse), then pretrained vs scratch over budgets")
     demo.add_argument("--out", default="runs/demo", help="folder for results.csv, summary.md and plots (default runs/demo)")
+    _jobs_option(demo)
+    _cluster_options(demo)
     _common(demo)
 
     pre = sub.add_parser("pretrain", help="pretrain a model (cached for later commands and notebooks)")
@@ -138,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--pretrained", default=None, help="checkpoint folder to fine-tune from (default: the cached model)")
     cv.add_argument("--steps", type=_positive_int, default=None, help="override every recipe's step count (quick runs)")
     cv.add_argument("--out", default="runs/compare-vision")
+    _jobs_option(cv)
+    _cluster_options(cv)
     _common(cv)
 
     ct = cmp_sub.add_parser("text", help="fine-tune the tiny transformer (or MiniLM) on a Shakespeare task")
@@ -151,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     ct.add_argument("--pretrained", default=None, help="checkpoint folder of a pretrained tiny LM (default: the cached one)")
     ct.add_argument("--steps", type=_positive_int, default=None, help="override every recipe's step count (quick runs)")
     ct.add_argument("--out", default="runs/compare-text")
+    _jobs_option(ct)
+    _cluster_options(ct)
     _common(ct)
 
     sub.add_parser("recipes", help="list the shipped recipes and their settings")
@@ -172,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "forgetting":
             lp.add_argument("--text", action="store_true",
                             help="the text counterpart: fine-tune the tiny GPT on genre, watch its held-out LM loss")
+        _jobs_option(lp)
         _common(lp)
 
     app = sub.add_parser("app", help="serve the playground notebook as a classroom app (Voila, no code shown)")
@@ -196,7 +224,8 @@ def cmd_compare_text(args) -> int:
     from .text import compare_text_command
 
     compare_text_command(task=args.task, budgets=args.budgets, seeds=args.seeds, recipes=args.recipes, out=args.out,
-                         pretrained=args.pretrained, backbone=args.backbone, steps=args.steps, device=args.device, quiet=args.quiet)
+                         pretrained=args.pretrained, backbone=args.backbone, steps=args.steps, device=args.device, quiet=args.quiet,
+                         jobs=args.jobs, backend=args.backend, scheduler=args.scheduler)
     return 0
 
 
@@ -232,7 +261,7 @@ def cmd_lab(args) -> int:
 
     lab_command(args.domain, out=args.out, seeds=args.seeds, budget=args.budget, steps=args.steps,
                 lrs=getattr(args, "lrs", None) or DEFAULT_LRS, batch_sizes=getattr(args, "batch_sizes", None),
-                text=getattr(args, "text", False), device=args.device, quiet=args.quiet)
+                text=getattr(args, "text", False), device=args.device, quiet=args.quiet, jobs=args.jobs)
     return 0
 
 

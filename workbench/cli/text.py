@@ -51,8 +51,11 @@ def pretrain_text_command(*, objective: str = "clm", tokenizer: str = "bpe", bud
 
 def compare_text_command(*, task: str = "genre", budgets=TEXT_BUDGETS, seeds=TEXT_SEEDS, recipes=None, out: str = "runs/compare-text",
                          pretrained: str | None = None, backbone: str = "tiny", steps: int | None = None, device=None,
-                         quiet: bool = False):
-    """Run ``recipes`` on ``task`` over ``budgets`` x ``seeds``; write results.csv, summary.md and plots to ``out``."""
+                         quiet: bool = False, jobs=None, backend: str = "loky", scheduler: str | None = None):
+    """Run ``recipes`` on ``task`` over ``budgets`` x ``seeds``; write results.csv, summary.md and plots to ``out``.
+
+    ``jobs``, ``backend`` and ``scheduler``: where the runs run (see :func:`workbench.experiments.compare.compare`).
+    """
     from ..tasks.text import text_task
 
     from ..experiments.compare import compare, markdown_table
@@ -72,7 +75,8 @@ def compare_text_command(*, task: str = "genre", budgets=TEXT_BUDGETS, seeds=TEX
 
         pd.DataFrame([row]).to_csv(partial, mode="a", header=not partial.exists(), index=False)
 
-    results = compare(t, built, list(budgets), seeds, progress=not quiet, on_result=on_result)
+    results = compare(t, built, list(budgets), seeds, progress=not quiet, on_result=on_result, jobs=jobs,
+                      backend=backend, scheduler=scheduler)
     paths = write_results(results, out, f"compare text on {task} ({backbone})")
     print(markdown_table(results))
     print("\nwrote " + ", ".join(str(p) for p in paths.values()))

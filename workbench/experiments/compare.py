@@ -53,16 +53,30 @@ def recipe_record(recipe: Recipe | Baseline) -> dict:
 
 
 def compare(task: Task, recipes: Sequence[str | Recipe | Baseline], budgets: Sequence[int], seeds=5, *,
-            progress: bool = True, on_result: Callable[[dict], None] | None = None, stop_event=None) -> pd.DataFrame:
-    """Run every recipe (or baseline) on every budget and seed of ``task``; return one row per run.
+            progress: bool = True, on_result: Callable[[dict], None] | None = None, stop_event=None,
+            jobs: int | str | None = None, time_budget: float | None = None, backend: str = "loky",
+            scheduler: str | None = None) -> pd.DataFrame:
+    """Run every recipe (or baseline) on every budget and seed of ``task``; return one row per run, in plan order.
 
     Names are looked up in the task's own book (``task.get_recipe``). Every argument is checked
     (``task.check``) before the first run, so a bad budget fails at once, not after hours.
     ``results.attrs["recipes"]`` maps each name to :func:`recipe_record`.
+
+    ``jobs`` worker processes run the runs in parallel, with the same scores as one job (None:
+    ``WORKBENCH_JOBS``, else :func:`~workbench.experiments.sweep.default_jobs`); with workers, runs that
+    raise are reported together as ``SweepFailed`` once the others finish. ``time_budget`` (seconds) stops
+    the comparison like ``stop_event`` does: the runs finished by then are the result. ``backend="dask"``
+    and ``scheduler="tcp://host:8786"`` send the runs to a dask.distributed cluster instead.
     """
     recipes = task.check(recipes, budgets)
     plan = [(b, s, r) for b in budgets for s in seeds_for(b, seeds) for r in recipes]
-    extra_metrics = [m for m in task.metrics if m != task.metric]
+    from .sweep import deadline_event, resolve_jobs
+
+    if backend != "loky" or min(resolve_jobs(jobs, getattr(task, "device", None)), len(plan)) > 1:
+        results = _compare_in_workers(task, recipes, plan, jobs, progress, on_result, stop_event, time_budget, backend, scheduler)
+        results.attrs["recipes"] = {r.name: recipe_record(r) for r in recipes}
+        return results
+    stop_event = deadline_event(stop_event, time_budget)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -76,9 +90,7 @@ def compare(task: Task, recipes: Sequence[str | Recipe | Baseline], budgets: Seq
         run = task.run(recipe, budget, seed, stop_event=stop_event)
         if stop_event is not None and stop_event.is_set():
             break
-        row = {"task": task.name, "recipe": recipe.name, "budget": budget, "seed": seed, "metric": task.metric,
-               "score": run.score, "seconds": run.seconds, "steps": run.steps, "higher_is_better": task.higher_is_better,
-               **{f"score_{m}": run.scores.get(m, float("nan")) for m in extra_metrics}}
+        row = _row(task, recipe, budget, seed, run)
         rows.append(row)
         if on_result is not None:
             on_result(row)
@@ -87,9 +99,42 @@ def compare(task: Task, recipes: Sequence[str | Recipe | Baseline], budgets: Seq
             bar.set_postfix(recipe=recipe.name, N=budget, score=f"{run.score:.3f}")
     if bar is not None:
         bar.close()
-    results = pd.DataFrame(rows, columns=COLUMNS + [f"score_{m}" for m in extra_metrics])
+    results = pd.DataFrame(rows, columns=_columns(task))
     results.attrs["recipes"] = {r.name: recipe_record(r) for r in recipes}
     return results
+
+
+def _columns(task) -> list[str]:
+    return COLUMNS + [f"score_{m}" for m in task.metrics if m != task.metric]
+
+
+def _row(task, recipe, budget: int, seed: int, run) -> dict:
+    """One tidy row: the primary score, the metric's direction, and every other metric as ``score_<name>``."""
+    return {"task": task.name, "recipe": recipe.name, "budget": budget, "seed": seed, "metric": task.metric,
+            "score": run.score, "seconds": run.seconds, "steps": run.steps, "higher_is_better": task.higher_is_better,
+            **{f"score_{m}": run.scores.get(m, float("nan")) for m in task.metrics if m != task.metric}}
+
+
+def _run_row(task, item) -> dict:
+    """One run of a comparison in a worker process: the row only (the model stays behind)."""
+    budget, seed, recipe = item
+    return _row(task, recipe, budget, seed, task.run(recipe, budget, seed))
+
+
+def _compare_in_workers(task, recipes, plan, jobs, progress, on_result, stop_event, time_budget, backend, scheduler) -> pd.DataFrame:
+    from .sweep import SweepFailed, run_sweep, warm_up
+
+    warm_up(task, recipes)  # the pretrained model is loaded here once and travels with the task
+    try:
+        rows = run_sweep(_run_row, task, plan, jobs=jobs, on_result=on_result, stop_event=stop_event, time_budget=time_budget,
+                         progress=progress, desc=f"compare {task.name}", device=getattr(task, "device", None),
+                         backend=backend, scheduler=scheduler,
+                         label=lambda item: f"{item[2].name} N={item[0]} seed {item[1]}",
+                         postfix=lambda row: {"recipe": row["recipe"], "N": row["budget"], "score": f"{row['score']:.3f}"})
+    except SweepFailed as err:
+        err.results = pd.DataFrame(err.results, columns=_columns(task))
+        raise
+    return pd.DataFrame(rows, columns=_columns(task))
 
 
 def summarize(results: pd.DataFrame) -> pd.DataFrame:

@@ -210,9 +210,20 @@ def _cache_key(objective: str, tokenizer: str, steps: int, seed: int, n_layer: i
 
 def pretrained_lm(*, objective: str = "clm", tokenizer: str = "bpe", steps: int | None = None, seed: int = 0, n_layer: int = 4,
                   n_embd: int = 128, device=None, progress: bool = True, rebuild: bool = False) -> PretrainedText:
-    """The cached pretrained language model (and its tokenizer), trained and cached first if missing."""
+    """The cached pretrained language model (and its tokenizer), trained and cached first if missing.
+
+    Two processes asking at once (sweep workers, two notebooks): one trains, the other waits and loads.
+    """
+    from ..data.store import cache_lock
+
     steps = steps or (PRETRAIN_CHAR.steps if tokenizer == "char" else PRETRAIN_TEXT.steps)
     path = cache_dir() / "models" / _cache_key(objective, tokenizer, steps, seed, n_layer, n_embd)
+    with cache_lock(path):
+        return _cached_or_trained(path, objective=objective, tokenizer=tokenizer, steps=steps, seed=seed, n_layer=n_layer,
+                                  n_embd=n_embd, device=device, progress=progress, rebuild=rebuild)
+
+
+def _cached_or_trained(path, *, objective, tokenizer, steps, seed, n_layer, n_embd, device, progress, rebuild) -> PretrainedText:
     if not rebuild and path.exists():
         try:
             model, meta = load_checkpoint(path)
@@ -222,7 +233,7 @@ def pretrained_lm(*, objective: str = "clm", tokenizer: str = "bpe", steps: int 
         except Exception as err:  # noqa: BLE001 - an unusable cache entry is rebuilt, never trusted
             import warnings
 
-            warnings.warn(f"cached language model unusable ({err}); pretraining again", stacklevel=2)
+            warnings.warn(f"cached language model unusable ({err}); pretraining again", stacklevel=3)
     result = pretrain_text(objective=objective, tokenizer=tokenizer, steps=steps, seed=seed, n_layer=n_layer, n_embd=n_embd,
                            device=device, progress=progress)
     save_pretrained_text(path, result)

@@ -79,13 +79,22 @@ def pretrained_cnn(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, see
     While it trains, a resumable checkpoint ``<key>.partial`` is kept beside the cache every 100 steps
     and on Ctrl-C. An interrupted pretraining is *not* cached as if it were complete: it is returned
     with a warning (``metrics["steps"] < steps``, ``path`` None), and the next call resumes it.
+    Two processes asking at once (sweep workers, two notebooks): one trains, the other waits and loads.
     """
+    from ..data.store import cache_lock
+
+    path = cache_dir() / "models" / _cache_key(classes, steps, seed, tuple(widths))
+    with cache_lock(path):
+        return _cached_or_trained(path, classes=classes, steps=steps, seed=seed, widths=widths, device=device,
+                                  progress=progress, rebuild=rebuild)
+
+
+def _cached_or_trained(path, *, classes, steps, seed, widths, device, progress, rebuild) -> Pretrained:
     import shutil
     import warnings
 
     from ..train.resume import Checkpointing
 
-    path = cache_dir() / "models" / _cache_key(classes, steps, seed, tuple(widths))
     partial = path.with_name(path.name + ".partial")
     if not rebuild and path.exists():
         try:
@@ -93,7 +102,7 @@ def pretrained_cnn(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, see
             recipe, _ = recipe_and_seed(meta)  # the seed is in the cache key
             return Pretrained(model, meta.get("metrics", {}), meta.get("history", []), str(path), recipe, seed)
         except CheckpointError as err:
-            warnings.warn(f"cached model unusable ({err}); pretraining again", stacklevel=2)
+            warnings.warn(f"cached model unusable ({err}); pretraining again", stacklevel=3)
     if rebuild:
         shutil.rmtree(partial, ignore_errors=True)
     kw = dict(classes=classes, steps=steps, seed=seed, widths=widths, device=device, progress=progress,
@@ -101,12 +110,12 @@ def pretrained_cnn(*, classes: int = 62, steps: int = PRETRAIN_VISION.steps, see
     try:
         result = pretrain_vision(**kw, resume_from=partial if (partial / "training.json").exists() else None)
     except CheckpointError as err:  # a partial run from another version or damaged: start afresh
-        warnings.warn(f"cannot resume the interrupted pretraining ({err}); starting again", stacklevel=2)
+        warnings.warn(f"cannot resume the interrupted pretraining ({err}); starting again", stacklevel=3)
         shutil.rmtree(partial, ignore_errors=True)
         result = pretrain_vision(**kw)
     if result.metrics["steps"] < steps:
         warnings.warn(f"pretraining stopped at step {result.metrics['steps']} of {steps}; it is kept at {partial} "
-                      "and the next call resumes it", stacklevel=2)
+                      "and the next call resumes it", stacklevel=3)
     from ..train.distributed import is_main_process
 
     if result.metrics["steps"] < steps or not is_main_process():  # under torchrun only rank 0 writes
