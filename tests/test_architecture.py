@@ -66,6 +66,6 @@ def test_each_name_a_user_types_has_one_home():
     sub = next(a for a in parser._actions if a.dest == "command").choices
     text_cmd = next(a for a in sub["compare"]._actions if a.dest == "domain").choices["text"]
     offered = {a.dest: tuple(a.choices) for a in text_cmd._actions if a.choices}
-    assert offered == {"task": tuple(choices.TEXT_TASKS), "backbone": tuple(choices.BACKBONES)}
+    assert offered == {"task": tuple(choices.TEXT_TASKS), "backbone": tuple(choices.BACKBONES), "backend": tuple(choices.BACKENDS)}
     lab = next(a for a in sub["lab"]._actions if a.dest == "domain").choices
     assert tuple(lab) == tuple(choices.LAB_EXPERIMENTS)

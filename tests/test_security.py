@@ -37,9 +37,16 @@ def test_every_torch_load_passes_weights_only_true():
     assert not bad, f"torch.load without weights_only=True: {bad}"
 
 
+#: modules that pickle only to hand their own objects to their own worker processes (a private temporary
+#: folder the parent creates and deletes), never to load a file a user or a download supplies
+IPC_ONLY = {"experiments/sweep.py", "experiments/sweep_dask.py"}
+
+
 def test_no_pickle_based_loader_is_used():
     bad = []
     for path in SOURCES:
+        if str(path.relative_to(PACKAGE)) in IPC_ONLY:
+            continue
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):

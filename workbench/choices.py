@@ -37,3 +37,6 @@ LAB_EXPERIMENTS = {
 def pooling_of(head: str) -> str:
     """The pooling a recipe's ``head`` asks a text classifier for."""
     return "mean" if head == "linear" else head
+
+#: where a sweep's runs run: worker processes on this machine (joblib's loky) or a dask.distributed cluster
+BACKENDS = ("loky", "dask")

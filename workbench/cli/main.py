@@ -17,7 +17,7 @@ import os
 import sys
 import time
 
-from ..choices import BACKBONES, LAB_EXPERIMENTS, OBJECTIVES, TEXT_TASKS, TOKENIZERS
+from ..choices import BACKBONES, BACKENDS, LAB_EXPERIMENTS, OBJECTIVES, TEXT_TASKS, TOKENIZERS
 from ..errors import WorkbenchError
 from ..tasks.baselines import BASELINES
 from .text import TEXT_BUDGETS, TEXT_COMPARE_DEFAULTS, TEXT_SEEDS
@@ -110,7 +110,7 @@ def _jobs_option(p: argparse.ArgumentParser) -> None:
 
 
 def _cluster_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", choices=("loky", "dask"), default="loky",
+    p.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0],
                    help="loky: worker processes on this machine (default); dask: a dask.distributed cluster (--scheduler)")
     p.add_argument("--scheduler", default=None, help="the dask scheduler's address, e.g. tcp://HOST:8786 (with --backend dask)")
 
@@ -261,7 +261,7 @@ def cmd_lab(args) -> int:
 
     lab_command(args.domain, out=args.out, seeds=args.seeds, budget=args.budget, steps=args.steps,
                 lrs=getattr(args, "lrs", None) or DEFAULT_LRS, batch_sizes=getattr(args, "batch_sizes", None),
-                text=getattr(args, "text", False), device=args.device, quiet=args.quiet, jobs=args.jobs)
+                text=getattr(args, "text", False), device=args.device, quiet=args.quiet)
     return 0
 
 

@@ -44,7 +44,14 @@ def cache_lock(path: Path, *, notice_after: float = 1.0) -> Iterator[None]:
     finds the entry the first one wrote. It is an OS file lock (the ``filelock`` package), dropped by the
     system if its holder dies; the lock files live in ``<cache>/locks`` so cache folders hold only entries.
     Says so on stderr when the wait is longer than ``notice_after`` seconds.
+
+    Under torchrun (``WORLD_SIZE`` > 1) there is no lock: the ranks of one job train one model together and
+    only rank 0 writes it, so a lock would make rank 1 wait for rank 0, which waits for rank 1 in its first
+    all-reduce (a deadlock, seen in ``tests/test_distributed.py``).
     """
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        yield
+        return
     from filelock import FileLock, Timeout
 
     from ..paths import cache_dir
