@@ -1,4 +1,4 @@
-"""Text tasks whose labels come free from the corpus, on the held-out plays only.
+"""Text tasks whose labels come free from the corpus: labeled pools from the training plays, tests from the held-out plays.
 
 - :class:`GenreTask`: is an 80-word passage from a comedy, a history or a tragedy? (macro-F1)
 - :class:`ShuffledTask`: is a 32-word passage real, or its twin with the same words in random order?
