@@ -120,6 +120,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _pretrain_options(p: argparse.ArgumentParser, *, saves: str) -> None:
+    """The flags every ``workbench pretrain`` command shares (one checked seed type for all)."""
+    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--out", default=None, help=f"also save {saves} to this folder")
+    p.add_argument("--rebuild", action="store_true", help="train again even if a cached model exists")
+    _common(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description="Pretrain, fine-tune, and measure what pretraining buys.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -135,10 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     pv = pre_sub.add_parser("vision", help="the small CNN on printed glyphs")
     pv.add_argument("--classes", type=int, choices=(62, 10), default=62, help="62 characters or the 10 digits")
     pv.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps (default 1000)")
-    pv.add_argument("--seed", type=_seed, default=0)
-    pv.add_argument("--out", default=None, help="also save the checkpoint to this folder")
-    pv.add_argument("--rebuild", action="store_true", help="train again even if a cached model exists")
-    _common(pv)
+    _pretrain_options(pv, saves="the checkpoint")
 
     pt = pre_sub.add_parser("text", help="the tiny transformer on Shakespeare's training plays")
     pt.add_argument("--objective", choices=tuple(OBJECTIVES), default="clm", help=_described(OBJECTIVES))
@@ -146,10 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     budget = pt.add_mutually_exclusive_group()
     budget.add_argument("--budget-seconds", type=float, default=None, help="train for about this many seconds (sets the steps)")
     budget.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps (default 1600 bpe, 2000 char)")
-    pt.add_argument("--seed", type=int, default=0)
-    pt.add_argument("--out", default=None, help="also save model, tokenizer and history to this folder")
-    pt.add_argument("--rebuild", action="store_true", help="train again even if a cached model exists")
-    _common(pt)
+    _pretrain_options(pt, saves="model, tokenizer and history")
 
     cmp_ = sub.add_parser("compare", help="compare recipes across labeled budgets and seeds")
     cmp_sub = cmp_.add_subparsers(dest="domain", required=True, metavar="DOMAIN")
